@@ -1,0 +1,352 @@
+// evolve(state, envelope) -> state: the fold of the log into the read model.
+//
+// Deterministic: it reads only the state and the envelope (stream time, never the clock), so
+// folding the same log twice gives deep-equal states. It mutates and returns `state` (see
+// state.ts for why). Every event is idempotent to fold again where a retry could duplicate it.
+
+import type { Envelope, LogEvent } from '../events/types.js';
+import { matchesSelector } from '../model/selectors.js';
+import { templateHash } from './template-hash.js';
+import {
+  dsKey,
+  podKey,
+  type DsRecord,
+  type NodeRecord,
+  type PodKey,
+  type PodRecord,
+  type State,
+} from './state.js';
+import { dsSlot } from '../topology/slot.js';
+
+export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
+
+export interface EvolveOptions {
+  /** Slot count of the topology; the fold records each DaemonSet's slot. */
+  readonly slots: number;
+}
+
+export function evolve(state: State, env: Envelope, opts: EvolveOptions): State {
+  const e: LogEvent = env.event;
+  const t = env.timeMs;
+  switch (e.type) {
+    case 'DaemonSetApplied':
+      applyDaemonSet(state, e.data, env, opts);
+      break;
+    case 'DaemonSetDeleted': {
+      const ds = state.daemonSets.get(dsKey(e.data.namespace, e.data.name));
+      if (!ds || ds.uid !== e.data.uid) break;
+      if (e.data.propagation === 'orphan') {
+        for (const key of podKeysOf(state, ds.uid)) {
+          const pod = state.pods.get(key);
+          if (pod) pod.owner = undefined;
+        }
+        state.podsByOwner.delete(ds.uid);
+        state.daemonSets.delete(dsKey(ds.namespace, ds.name));
+      } else {
+        ds.deletion = { propagation: e.data.propagation, requestedMs: t };
+        finishDeletionIfEmpty(state, ds);
+      }
+      break;
+    }
+    case 'NodeRegistered': {
+      const d = e.data;
+      const existing = state.nodes.get(d.node);
+      if (existing && existing.incarnation !== d.incarnation) {
+        // The node came back without its local state: pods of the earlier incarnation are gone.
+        dropPodsOnNode(state, d.node);
+      }
+      const node: NodeRecord = existing ?? {
+        name: d.node,
+        incarnation: d.incarnation,
+        labels: {},
+        taints: {},
+        unschedulable: false,
+        ready: 'True',
+        readyReason: 'AgentRegistered',
+        readyTransitionMs: t,
+        capacity: {},
+        allocatable: {},
+        registeredMs: t,
+      };
+      node.incarnation = d.incarnation;
+      node.labels = d.labels;
+      node.capacity = d.capacity;
+      node.allocatable = d.allocatable;
+      setReady(node, 'True', 'AgentRegistered', t);
+      state.nodes.set(d.node, node);
+      break;
+    }
+    case 'NodeLabelsSet': {
+      const node = state.nodes.get(e.data.node);
+      if (node) node.labels = e.data.labels;
+      break;
+    }
+    case 'NodeTaintsSet': {
+      const node = state.nodes.get(e.data.node);
+      if (node) node.taints = { ...node.taints, [e.data.source]: e.data.taints };
+      break;
+    }
+    case 'NodeUnschedulableSet': {
+      const node = state.nodes.get(e.data.node);
+      if (node) node.unschedulable = e.data.unschedulable;
+      break;
+    }
+    case 'NodeDeregistered': {
+      const node = state.nodes.get(e.data.node);
+      if (!node || node.incarnation !== e.data.incarnation) break;
+      dropPodsOnNode(state, node.name);
+      state.nodes.delete(node.name);
+      break;
+    }
+    case 'NodeReady': {
+      const node = state.nodes.get(e.data.node);
+      if (node) setReady(node, 'True', 'HeartbeatsResumed', t);
+      break;
+    }
+    case 'NodeNotReady': {
+      const node = state.nodes.get(e.data.node);
+      if (node) setReady(node, e.data.status, e.data.reason, t);
+      break;
+    }
+    case 'PodCreate': {
+      const d = e.data;
+      const ds = state.daemonSets.get(dsKey(d.ds.namespace, d.ds.name));
+      const live = ds && ds.uid === d.ds.uid ? ds : undefined;
+      if (live) live.createsByNode.set(d.node, (live.createsByNode.get(d.node) ?? 0) + 1);
+      const key = podKey(d.pod.namespace, d.pod.name);
+      if (state.pods.has(key) || !state.nodes.has(d.node)) break;
+      const pod: PodRecord = {
+        namespace: d.pod.namespace,
+        name: d.pod.name,
+        uid: d.pod.uid,
+        node: d.node,
+        owner: live ? { name: live.name, uid: live.uid } : undefined,
+        hash: d.pod.hash,
+        templateGeneration: d.pod.templateGeneration,
+        labels: d.pod.labels,
+        createdMs: t,
+        createSeq: env.seq,
+        phase: 'Pending',
+        ready: false,
+        readyTransitionMs: t,
+        restartCount: 0,
+      };
+      addPod(state, key, pod);
+      break;
+    }
+    case 'PodDelete': {
+      const pod = state.pods.get(podKey(e.data.namespace, e.data.podName));
+      if (pod && pod.uid === e.data.podUid && pod.deletionMs === undefined) {
+        pod.deletionMs = t;
+        pod.lastReason = e.data.reason;
+      }
+      break;
+    }
+    case 'PodStarted': {
+      const pod = reportedPod(state, e.data);
+      if (!pod) break;
+      if (pod.phase === 'Pending' || pod.phase === 'Running') pod.phase = 'Running';
+      pod.startedMs ??= t;
+      pod.restartCount = e.data.restartCount;
+      break;
+    }
+    case 'PodReady': {
+      const pod = reportedPod(state, e.data);
+      if (pod && !pod.ready) {
+        pod.ready = true;
+        pod.readyTransitionMs = t;
+        if (pod.phase === 'Pending') pod.phase = 'Running';
+      }
+      break;
+    }
+    case 'PodNotReady': {
+      const pod = reportedPod(state, e.data);
+      if (pod) {
+        if (pod.ready) pod.readyTransitionMs = t;
+        pod.ready = false;
+        pod.lastReason = e.data.reason;
+      }
+      break;
+    }
+    case 'PodFailed': {
+      const pod = reportedPod(state, e.data);
+      if (pod) {
+        if (pod.ready) pod.readyTransitionMs = t;
+        pod.ready = false;
+        pod.phase = 'Failed';
+        pod.lastReason = e.data.reason;
+      }
+      break;
+    }
+    case 'PodSucceeded': {
+      const pod = reportedPod(state, e.data);
+      if (pod) {
+        pod.ready = false;
+        pod.phase = 'Succeeded';
+      }
+      break;
+    }
+    case 'PodDeleted': {
+      const key = podKey(e.data.namespace, e.data.podName);
+      const pod = state.pods.get(key);
+      if (pod && pod.uid === e.data.podUid) removePod(state, key, pod);
+      break;
+    }
+    case 'CommandRejected': {
+      const key = podKey(e.data.namespace, e.data.podName);
+      const pod = state.pods.get(key);
+      if (!pod || pod.uid !== e.data.podUid) break;
+      // A refused create never ran: the pod does not exist. A refused delete leaves the pod
+      // running and no longer terminating, so the slot's current owner decides again.
+      if (e.data.commandType === 'PodCreate') removePod(state, key, pod);
+      else pod.deletionMs = undefined;
+      break;
+    }
+    case 'DaemonSetStatusUpdated': {
+      const ds = state.daemonSets.get(dsKey(e.data.namespace, e.data.name));
+      if (ds && ds.uid === e.data.uid) ds.status = e.data.status;
+      break;
+    }
+    case 'ShardAcquired': {
+      state.shards.set(e.data.slot, {
+        slot: e.data.slot,
+        owner: e.data.owner,
+        epoch: e.data.epoch,
+        sinceMs: t,
+      });
+      break;
+    }
+    default:
+      assertNever(e);
+  }
+  state.seq = env.seq;
+  state.lastTimeMs = t;
+  return state;
+}
+
+function applyDaemonSet(
+  state: State,
+  d: Extract<LogEvent, { type: 'DaemonSetApplied' }>['data'],
+  env: Envelope,
+  opts: EvolveOptions,
+): void {
+  const key = dsKey(d.namespace, d.name);
+  const hash = templateHash(d.spec.template);
+  const changeCause = d.annotations[CHANGE_CAUSE_ANNOTATION];
+  const existing = state.daemonSets.get(key);
+  if (!existing || existing.uid !== d.uid) {
+    if (existing) {
+      // Re-created under the same name with a new uid: the old object is gone.
+      state.daemonSets.delete(key);
+    }
+    const ds: DsRecord = {
+      namespace: d.namespace,
+      name: d.name,
+      uid: d.uid,
+      slot: dsSlot(d.namespace, d.name, opts.slots),
+      generation: d.generation,
+      templateGeneration: 1,
+      labels: d.labels,
+      annotations: d.annotations,
+      spec: d.spec,
+      createdMs: env.timeMs,
+      currentHash: hash,
+      revisions: [
+        { revision: 1, hash, template: d.spec.template, changeCause, appliedMs: env.timeMs, seq: env.seq },
+      ],
+      createsByNode: new Map(),
+      lastSpecSeq: env.seq,
+    };
+    state.daemonSets.set(key, ds);
+    adoptOrphans(state, ds);
+    return;
+  }
+  const ds = existing;
+  ds.generation = d.generation;
+  ds.labels = d.labels;
+  ds.annotations = d.annotations;
+  ds.spec = d.spec;
+  ds.lastSpecSeq = env.seq;
+  if (hash === ds.currentHash) return;
+  ds.templateGeneration += 1;
+  ds.currentHash = hash;
+  // Kubernetes' constructHistory: a template seen before keeps its hash and is renumbered to
+  // max+1 (so pods already on it are not restarted); a new template gets max+1.
+  const next = Math.max(0, ...ds.revisions.map((r) => r.revision)) + 1;
+  ds.revisions = ds.revisions.filter((r) => r.hash !== hash);
+  ds.revisions.push({ revision: next, hash, template: d.spec.template, changeCause, appliedMs: env.timeMs, seq: env.seq });
+}
+
+/** Pods that match a new DaemonSet's selector and have no controller are adopted (ControllerRefManager). */
+function adoptOrphans(state: State, ds: DsRecord): void {
+  for (const [key, pod] of state.pods) {
+    if (pod.owner || pod.namespace !== ds.namespace) continue;
+    if (!matchesSelector(ds.spec.selector, pod.labels)) continue;
+    pod.owner = { name: ds.name, uid: ds.uid };
+    indexPod(state, key, pod);
+  }
+}
+
+function setReady(node: NodeRecord, status: NodeRecord['ready'], reason: string, t: number): void {
+  if (node.ready !== status) node.readyTransitionMs = t;
+  node.ready = status;
+  node.readyReason = reason;
+}
+
+function reportedPod(
+  state: State,
+  d: { readonly namespace: string; readonly podName: string; readonly podUid: string; readonly node: string },
+): PodRecord | undefined {
+  const pod = state.pods.get(podKey(d.namespace, d.podName));
+  return pod && pod.uid === d.podUid && pod.node === d.node ? pod : undefined;
+}
+
+export function podKeysOf(state: State, ownerUid: string): PodKey[] {
+  const byNode = state.podsByOwner.get(ownerUid);
+  if (!byNode) return [];
+  const out: PodKey[] = [];
+  for (const keys of byNode.values()) for (const k of keys) out.push(k);
+  return out;
+}
+
+function addPod(state: State, key: PodKey, pod: PodRecord): void {
+  state.pods.set(key, pod);
+  indexPod(state, key, pod);
+}
+
+function indexPod(state: State, key: PodKey, pod: PodRecord): void {
+  if (!pod.owner) return;
+  let byNode = state.podsByOwner.get(pod.owner.uid);
+  if (!byNode) state.podsByOwner.set(pod.owner.uid, (byNode = new Map()));
+  let keys = byNode.get(pod.node);
+  if (!keys) byNode.set(pod.node, (keys = new Set()));
+  keys.add(key);
+}
+
+function removePod(state: State, key: PodKey, pod: PodRecord): void {
+  state.pods.delete(key);
+  if (!pod.owner) return;
+  const byNode = state.podsByOwner.get(pod.owner.uid);
+  const keys = byNode?.get(pod.node);
+  if (!byNode || !keys) return;
+  keys.delete(key);
+  if (keys.size === 0) byNode.delete(pod.node);
+  if (byNode.size === 0) state.podsByOwner.delete(pod.owner.uid);
+  const ds = state.daemonSets.get(dsKey(pod.namespace, pod.owner.name));
+  if (ds && ds.uid === pod.owner.uid) finishDeletionIfEmpty(state, ds);
+}
+
+function dropPodsOnNode(state: State, node: string): void {
+  for (const [key, pod] of [...state.pods]) if (pod.node === node) removePod(state, key, pod);
+}
+
+/** A DaemonSet being deleted (background or foreground) disappears once its last pod is gone. */
+function finishDeletionIfEmpty(state: State, ds: DsRecord): void {
+  if (!ds.deletion) return;
+  if (state.podsByOwner.has(ds.uid)) return;
+  state.daemonSets.delete(dsKey(ds.namespace, ds.name));
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled event ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,290 @@
+// reconcile(state, key, ctx) -> decision: one level-triggered pass over one DaemonSet.
+//
+// Mirrors Kubernetes' syncDaemonSet after the expectations gate (the shell checks the gate):
+// `manage` (per-node create/delete, podsShouldBeOnNode) and, only when manage had nothing to do,
+// `rollingUpdate` (update.go). It looks at the whole current view, never at the event that woke
+// it. PURE: the clock is `ctx.nowMs`, ids are derived from the state.
+
+import type { PodCreate, PodDelete, PodCommand } from '../events/types.js';
+import type { IntOrString } from '../model/types.js';
+import type { Verdict } from './eligibility.js';
+import { daemonPodSpec } from './daemon-pod.js';
+import { createIdentity, deleteCommandId, podNameFor } from './ids.js';
+import { isUpdated, podsOnNode, verdictFor } from './daemon-view.js';
+import { computeStatus, isPodAvailable } from './status.js';
+import { podKey, type DsKey, type DsRecord, type DsStatus, type PodRecord, type State } from './state.js';
+
+export const REVISION_HASH_LABEL = 'controller-revision-hash';
+export const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
+
+export interface ReconcileContext {
+  readonly nowMs: number;
+  /** Epoch of the slot lease this controller holds for the DaemonSet's slot. */
+  readonly epoch: number;
+}
+
+export interface Decision {
+  readonly commands: readonly PodCommand[];
+  /** The status to record; undefined when it equals the last recorded one. */
+  readonly status?: DsStatus;
+  /** When a time-dependent fact (minReadySeconds) changes the answer; the shell wakes then. */
+  readonly wakeAtMs?: number;
+  /** Which phase produced the commands, for logs and tests. */
+  readonly phase: 'idle' | 'manage' | 'rollingUpdate' | 'delete';
+}
+
+/** Kubernetes' manage() map: terminal pods that are already being deleted are invisible. */
+function visiblePods(pods: readonly PodRecord[]): PodRecord[] {
+  return pods.filter((p) => !(p.deletionMs !== undefined && (p.phase === 'Failed' || p.phase === 'Succeeded')));
+}
+
+/** maxSurge/maxUnavailable scaled to `desired`: ints as they are, percentages rounded up. */
+export function scaledValue(value: IntOrString | undefined, desired: number): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') return value;
+  const m = /^(\d+)%$/.exec(value.trim());
+  if (!m) return Number.parseInt(value, 10) || 0;
+  return Math.ceil((desired * Number(m[1])) / 100);
+}
+
+export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Decision {
+  const ds = state.daemonSets.get(key);
+  if (!ds) return { commands: [], phase: 'idle' };
+  const b = new CommandBuilder(state, ds, ctx);
+
+  if (ds.deletion) {
+    // Cascading delete: every pod goes; the DaemonSet record disappears with the last one.
+    for (const node of state.podsByOwner.get(ds.uid)?.keys() ?? []) {
+      for (const pod of podsOnNode(state, ds, node)) if (pod.deletionMs === undefined) b.remove(pod, 'DaemonSetDeleted');
+    }
+    return { commands: b.commands, phase: b.commands.length ? 'delete' : 'idle' };
+  }
+
+  const verdicts = new Map<string, Verdict>();
+  for (const node of state.nodes.values()) verdicts.set(node.name, verdictFor(ds, node));
+
+  manage(state, ds, verdicts, b, ctx.nowMs);
+  let phase: Decision['phase'] = b.commands.length ? 'manage' : 'idle';
+  if (!b.commands.length && ds.spec.updateStrategy.type === 'RollingUpdate') {
+    rollingUpdate(state, ds, verdicts, b, ctx.nowMs);
+    if (b.commands.length) phase = 'rollingUpdate';
+  }
+
+  const { status, wakeAtMs } = computeStatus(state, ds, verdicts, ctx.nowMs, ds.generation);
+  return {
+    commands: b.commands,
+    status: statusChanged(ds.status, status) ? status : undefined,
+    wakeAtMs,
+    phase,
+  };
+}
+
+export function statusChanged(prev: DsStatus | undefined, next: DsStatus): boolean {
+  if (!prev) return true;
+  return (Object.keys(next) as (keyof DsStatus)[]).some((k) => prev[k] !== next[k]);
+}
+
+function surgeEnabled(ds: DsRecord): boolean {
+  const s = ds.spec.updateStrategy;
+  return s.type === 'RollingUpdate' && scaledValue(s.rollingUpdate.maxSurge, 1) > 0;
+}
+
+/** Kubernetes' manage + podsShouldBeOnNode. */
+function manage(state: State, ds: DsRecord, verdicts: Map<string, Verdict>, b: CommandBuilder, nowMs: number): void {
+  const surge = surgeEnabled(ds);
+  for (const node of state.nodes.values()) {
+    const v = verdicts.get(node.name)!;
+    const pods = visiblePods(podsOnNode(state, ds, node.name));
+    if (v.shouldRun && pods.length === 0) {
+      b.create(node.name);
+    } else if (v.shouldContinueRunning) {
+      const running: PodRecord[] = [];
+      for (const pod of pods) {
+        if (pod.deletionMs !== undefined) continue;
+        if (pod.phase === 'Failed') b.remove(pod, 'FailedDaemonPod');
+        else if (pod.phase === 'Succeeded') b.remove(pod, 'SucceededDaemonPod');
+        else running.push(pod);
+      }
+      if (!surge) {
+        // Keep the oldest running pod, delete the rest.
+        for (const extra of running.slice(1)) b.remove(extra, 'ExcessDaemonPod');
+      } else {
+        if (running.length === 0 && v.shouldRun) b.create(node.name);
+        if (running.length > 1) {
+          const oldestNew = running.find((p) => isUpdated(ds, p));
+          const oldestOld = running.find((p) => !isUpdated(ds, p));
+          for (const p of running) if (p !== oldestNew && p !== oldestOld) b.remove(p, 'ExcessDaemonPod');
+          if (oldestNew && oldestOld) {
+            if (!isPodAvailable(oldestOld, ds.spec.minReadySeconds, nowMs) || isPodAvailable(oldestNew, ds.spec.minReadySeconds, nowMs)) {
+              b.remove(oldestOld, 'SurgeReplaced');
+            }
+          }
+        }
+      }
+    } else {
+      for (const pod of pods) if (pod.deletionMs === undefined) b.remove(pod, v.reason ?? 'NodeNoLongerEligible');
+    }
+  }
+}
+
+/** Kubernetes' findUpdatedPodsOnNode: at most one new and one old live pod, else not ok. */
+function findUpdatedPodsOnNode(ds: DsRecord, pods: readonly PodRecord[]): { ok: boolean; newPod?: PodRecord; oldPod?: PodRecord } {
+  let newPod: PodRecord | undefined;
+  let oldPod: PodRecord | undefined;
+  for (const pod of pods) {
+    if (pod.deletionMs !== undefined) continue;
+    if (isUpdated(ds, pod)) {
+      if (newPod) return { ok: false };
+      newPod = pod;
+    } else {
+      if (oldPod) return { ok: false };
+      oldPod = pod;
+    }
+  }
+  return { ok: true, newPod, oldPod };
+}
+
+/** Kubernetes' rollingUpdate (update.go). Nodes are walked in name order (Go's is map order). */
+function rollingUpdate(state: State, ds: DsRecord, verdicts: Map<string, Verdict>, b: CommandBuilder, nowMs: number): void {
+  const strategy = ds.spec.updateStrategy;
+  if (strategy.type !== 'RollingUpdate') return;
+  const minReady = ds.spec.minReadySeconds;
+  const nodes = [...state.nodes.values()]
+    .filter((n) => verdicts.get(n.name)!.shouldRun || (state.podsByOwner.get(ds.uid)?.has(n.name) ?? false))
+    .sort((a, b2) => (a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0));
+  const desired = [...verdicts.values()].filter((v) => v.shouldRun).length;
+  let maxUnavailable = scaledValue(strategy.rollingUpdate.maxUnavailable, desired);
+  const maxSurge = scaledValue(strategy.rollingUpdate.maxSurge, desired);
+  if (desired > 0 && maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
+
+  if (maxSurge === 0) {
+    let numUnavailable = 0;
+    const allowed: PodRecord[] = [];
+    const candidates: PodRecord[] = [];
+    for (const node of nodes) {
+      const { ok, newPod, oldPod } = findUpdatedPodsOnNode(ds, podsOnNode(state, ds, node.name));
+      if (!ok) {
+        numUnavailable++;
+        continue;
+      }
+      if ((!oldPod && !newPod) || (oldPod && newPod)) numUnavailable++;
+      else if (newPod) {
+        if (!isPodAvailable(newPod, minReady, nowMs)) numUnavailable++;
+      } else if (oldPod) {
+        if (!isPodAvailable(oldPod, minReady, nowMs)) {
+          allowed.push(oldPod);
+          numUnavailable++;
+        } else if (numUnavailable < maxUnavailable) {
+          candidates.push(oldPod);
+        }
+      }
+    }
+    const remaining = Math.max(0, Math.min(maxUnavailable - numUnavailable, candidates.length));
+    for (const pod of [...allowed, ...candidates.slice(0, remaining)]) b.remove(pod, 'RollingUpdate');
+    return;
+  }
+
+  let numSurge = 0;
+  let numAvailable = 0;
+  const createOn: string[] = [];
+  const candidateNodes: string[] = [];
+  const notRun: PodRecord[] = [];
+  for (const node of nodes) {
+    const { ok, newPod, oldPod } = findUpdatedPodsOnNode(ds, podsOnNode(state, ds, node.name));
+    if (!ok) {
+      numSurge++;
+      continue;
+    }
+    if (oldPod) numAvailable += isPodAvailable(oldPod, minReady, nowMs) ? 1 : 0;
+    else if (newPod) numAvailable += isPodAvailable(newPod, minReady, nowMs) ? 1 : 0;
+    if (!oldPod) continue;
+    const shouldRun = verdicts.get(node.name)!.shouldRun;
+    if (!newPod) {
+      if (!isPodAvailable(oldPod, minReady, nowMs)) {
+        if (!shouldRun) b.remove(oldPod, 'RollingUpdate');
+        else createOn.push(node.name);
+      } else if (!shouldRun) notRun.push(oldPod);
+      else if (numSurge < maxSurge) candidateNodes.push(node.name);
+    } else if (!isPodAvailable(newPod, minReady, nowMs)) {
+      numSurge++;
+    } else {
+      b.remove(oldPod, 'RollingUpdate');
+    }
+  }
+  const surplus = numAvailable - desired;
+  if (surplus > 0) for (const pod of notRun.slice(0, surplus)) b.remove(pod, 'RollingUpdate');
+  const room = Math.max(0, Math.min(maxSurge - numSurge, candidateNodes.length));
+  for (const node of [...createOn, ...candidateNodes.slice(0, room)]) b.create(node);
+}
+
+/** Builds commands with deterministic ids and pod names that are unique in the state. */
+class CommandBuilder {
+  readonly commands: PodCommand[] = [];
+  private readonly namesTaken = new Set<string>();
+  private readonly attempts = new Map<string, number>();
+
+  constructor(
+    private readonly state: State,
+    private readonly ds: DsRecord,
+    private readonly ctx: ReconcileContext,
+  ) {}
+
+  create(node: string): void {
+    const ds = this.ds;
+    const attempt = this.attempts.get(node) ?? ds.createsByNode.get(node) ?? 0;
+    this.attempts.set(node, attempt + 1);
+    const id = createIdentity(ds.uid, node, ds.currentHash, attempt, this.ctx.epoch);
+    let salt = 0;
+    let name = podNameFor(ds.name, id.nameSeed, salt);
+    while (this.state.pods.has(podKey(ds.namespace, name)) || this.namesTaken.has(name)) {
+      name = podNameFor(ds.name, id.nameSeed, ++salt);
+    }
+    this.namesTaken.add(name);
+    const template = ds.spec.template;
+    const cmd: PodCreate = {
+      type: 'PodCreate',
+      v: 1,
+      data: {
+        id: id.commandId,
+        slot: ds.slot,
+        epoch: this.ctx.epoch,
+        node,
+        ds: { namespace: ds.namespace, name: ds.name, uid: ds.uid },
+        pod: {
+          namespace: ds.namespace,
+          name,
+          uid: id.podUid,
+          labels: {
+            ...(template.metadata?.labels ?? {}),
+            [REVISION_HASH_LABEL]: ds.currentHash,
+            [TEMPLATE_GENERATION_LABEL]: String(ds.templateGeneration),
+          },
+          annotations: { ...(template.metadata?.annotations ?? {}) },
+          spec: daemonPodSpec(template.spec, node),
+          hash: ds.currentHash,
+          templateGeneration: ds.templateGeneration,
+        },
+      },
+    };
+    this.commands.push(cmd);
+  }
+
+  remove(pod: PodRecord, reason: string): void {
+    if (this.commands.some((c) => c.type === 'PodDelete' && c.data.podUid === pod.uid)) return;
+    const cmd: PodDelete = {
+      type: 'PodDelete',
+      v: 1,
+      data: {
+        id: deleteCommandId(pod.uid, this.ctx.epoch),
+        slot: this.ds.slot,
+        epoch: this.ctx.epoch,
+        node: pod.node,
+        namespace: pod.namespace,
+        podName: pod.name,
+        podUid: pod.uid,
+        reason,
+      },
+    };
+    this.commands.push(cmd);
+  }
+}

@@ -1,0 +1,52 @@
+// The public face of libs/events: the event union, upcasting of old versions, and validation.
+
+export type {
+  TaintSource,
+  DeletePropagation,
+  DsRef,
+  DaemonSetApplied,
+  DaemonSetDeleted,
+  NodeRegistered,
+  NodeLabelsSet,
+  NodeTaintsSet,
+  NodeUnschedulableSet,
+  NodeDeregistered,
+  NodeReady,
+  NodeNotReady,
+  CommandMeta,
+  PodCreate,
+  PodDelete,
+  PodReportBase,
+  PodStarted,
+  PodReady,
+  PodNotReady,
+  PodFailed,
+  PodSucceeded,
+  PodDeleted,
+  CommandRejected,
+  DaemonSetStatusUpdated,
+  ShardAcquired,
+  Heartbeat,
+  LogEvent,
+  AnyEvent,
+  EventType,
+  PodCommand,
+  Envelope,
+} from './types.js';
+export type { RawEvent, NodeRegisteredV0 } from './upcast.js';
+export { upcast, LEGACY_INCARNATION } from './upcast.js';
+export type { ValidationResult, RawEventResult } from './validate.js';
+export {
+  validateEvent,
+  checkRawEvent,
+  authorMatchesSubject,
+  eventNode,
+  currentVersion,
+  EVENT_TYPES,
+  MAX_STRING_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_MAP_ENTRIES,
+  MAX_ARRAY_ENTRIES,
+} from './validate.js';

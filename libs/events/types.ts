@@ -1,0 +1,281 @@
+// The event union: every fact and command that travels on the bus.
+//
+// Each payload is `{ type, v, data }`: `type` is PascalCase (past tense for facts, imperative for
+// commands), `v` the schema version of that type. Stream metadata (sequence, subject, time)
+// travels beside the payload in an Envelope, never inside it. Times inside payloads are epoch
+// milliseconds (`…Ms`) and only where the author's own clock matters; the fold uses stream time.
+
+import type {
+  DefaultedDaemonSetSpec,
+  Labels,
+  PodSpec,
+  Taint,
+} from '../model/types.js';
+
+/** Who owns a slice of a node's taints. Effective taints are the union of all sources. */
+export type TaintSource = 'agent' | 'admin';
+
+export type DeletePropagation = 'background' | 'foreground' | 'orphan';
+
+export interface DsRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+// ---- DaemonSet spec (written by dsctl) --------------------------------------------------
+
+export interface DaemonSetApplied {
+  readonly type: 'DaemonSetApplied';
+  readonly v: 1;
+  readonly data: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly uid: string;
+    /** 1 on create; +1 on every spec change (metadata-only changes keep it). */
+    readonly generation: number;
+    readonly labels: Labels;
+    readonly annotations: Labels;
+    readonly spec: DefaultedDaemonSetSpec;
+  };
+}
+
+export interface DaemonSetDeleted {
+  readonly type: 'DaemonSetDeleted';
+  readonly v: 1;
+  readonly data: DsRef & { readonly propagation: DeletePropagation };
+}
+
+// ---- Nodes (agent, dsctl) ------------------------------------------------------------------
+
+export interface NodeRegistered {
+  readonly type: 'NodeRegistered';
+  readonly v: 1;
+  readonly data: {
+    readonly node: string;
+    /** Changes when the node comes back without its local state: pods of earlier incarnations are gone. */
+    readonly incarnation: string;
+    readonly labels: Labels;
+    readonly capacity: Labels;
+    readonly allocatable: Labels;
+  };
+}
+
+export interface NodeLabelsSet {
+  readonly type: 'NodeLabelsSet';
+  readonly v: 1;
+  readonly data: { readonly node: string; readonly labels: Labels };
+}
+
+export interface NodeTaintsSet {
+  readonly type: 'NodeTaintsSet';
+  readonly v: 1;
+  /** Replaces the taints owned by `source`; the other sources' taints stay. */
+  readonly data: { readonly node: string; readonly source: TaintSource; readonly taints: readonly Taint[] };
+}
+
+export interface NodeUnschedulableSet {
+  readonly type: 'NodeUnschedulableSet';
+  readonly v: 1;
+  readonly data: { readonly node: string; readonly unschedulable: boolean };
+}
+
+export interface NodeDeregistered {
+  readonly type: 'NodeDeregistered';
+  readonly v: 1;
+  readonly data: { readonly node: string; readonly incarnation: string };
+}
+
+// ---- Liveness verdicts (controller) ---------------------------------------------------------
+
+export interface NodeReady {
+  readonly type: 'NodeReady';
+  readonly v: 1;
+  readonly data: { readonly node: string };
+}
+
+export interface NodeNotReady {
+  readonly type: 'NodeNotReady';
+  readonly v: 1;
+  /** `status` Unknown = heartbeats stopped (Kubernetes' NodeStatusUnknown); False = the agent said so. */
+  readonly data: {
+    readonly node: string;
+    readonly status: 'False' | 'Unknown';
+    readonly reason: string;
+    /** Stream time (ms) of the last heartbeat the controller saw, 0 if none. */
+    readonly lastHeartbeatMs: number;
+  };
+}
+
+// ---- Pod commands (controller → agent) ------------------------------------------------------
+
+export interface CommandMeta {
+  /** Deterministic id, also sent as Nats-Msg-Id: the server de-duplicates retries. */
+  readonly id: string;
+  readonly slot: number;
+  /** The slot lease's epoch of the controller that issued it; agents refuse lower epochs. */
+  readonly epoch: number;
+  readonly node: string;
+}
+
+export interface PodCreate {
+  readonly type: 'PodCreate';
+  readonly v: 1;
+  readonly data: CommandMeta & {
+    readonly ds: DsRef;
+    readonly pod: {
+      readonly namespace: string;
+      readonly name: string;
+      readonly uid: string;
+      readonly labels: Labels;
+      readonly annotations: Labels;
+      /** The template spec plus the node affinity pinning it here and the daemon tolerations. */
+      readonly spec: PodSpec;
+      readonly hash: string;
+      readonly templateGeneration: number;
+    };
+  };
+}
+
+export interface PodDelete {
+  readonly type: 'PodDelete';
+  readonly v: 1;
+  readonly data: CommandMeta & {
+    readonly namespace: string;
+    readonly podName: string;
+    readonly podUid: string;
+    /** Why the controller deletes it, for `dsctl events` and audits. */
+    readonly reason: string;
+  };
+}
+
+// ---- Pod reports (agent) --------------------------------------------------------------------
+
+export interface PodReportBase {
+  readonly node: string;
+  readonly namespace: string;
+  readonly podName: string;
+  readonly podUid: string;
+}
+
+export interface PodStarted {
+  readonly type: 'PodStarted';
+  readonly v: 1;
+  readonly data: PodReportBase & { readonly restartCount: number };
+}
+
+export interface PodReady {
+  readonly type: 'PodReady';
+  readonly v: 1;
+  readonly data: PodReportBase;
+}
+
+export interface PodNotReady {
+  readonly type: 'PodNotReady';
+  readonly v: 1;
+  readonly data: PodReportBase & { readonly reason: string };
+}
+
+export interface PodFailed {
+  readonly type: 'PodFailed';
+  readonly v: 1;
+  readonly data: PodReportBase & { readonly reason: string; readonly exitCode?: number };
+}
+
+export interface PodSucceeded {
+  readonly type: 'PodSucceeded';
+  readonly v: 1;
+  readonly data: PodReportBase;
+}
+
+export interface PodDeleted {
+  readonly type: 'PodDeleted';
+  readonly v: 1;
+  readonly data: PodReportBase;
+}
+
+export interface CommandRejected {
+  readonly type: 'CommandRejected';
+  readonly v: 1;
+  readonly data: {
+    readonly node: string;
+    readonly commandId: string;
+    readonly commandType: 'PodCreate' | 'PodDelete';
+    readonly slot: number;
+    readonly epoch: number;
+    readonly namespace: string;
+    readonly podName: string;
+    readonly podUid: string;
+    readonly reason: 'StaleEpoch' | 'Invalid' | 'DriverError';
+    readonly message: string;
+  };
+}
+
+// ---- Controller facts -----------------------------------------------------------------------
+
+export interface DaemonSetStatusUpdated {
+  readonly type: 'DaemonSetStatusUpdated';
+  readonly v: 1;
+  readonly data: DsRef & {
+    readonly status: {
+      readonly desiredNumberScheduled: number;
+      readonly currentNumberScheduled: number;
+      readonly numberReady: number;
+      readonly numberAvailable: number;
+      readonly numberUnavailable: number;
+      readonly updatedNumberScheduled: number;
+      readonly numberMisscheduled: number;
+      readonly observedGeneration: number;
+    };
+  };
+}
+
+export interface ShardAcquired {
+  readonly type: 'ShardAcquired';
+  readonly v: 1;
+  readonly data: { readonly slot: number; readonly owner: string; readonly epoch: number };
+}
+
+// ---- Heartbeats (their own stream, last per node) -------------------------------------------
+
+export interface Heartbeat {
+  readonly type: 'Heartbeat';
+  readonly v: 1;
+  readonly data: { readonly node: string; readonly incarnation: string; readonly sentMs: number };
+}
+
+export type LogEvent =
+  | DaemonSetApplied
+  | DaemonSetDeleted
+  | NodeRegistered
+  | NodeLabelsSet
+  | NodeTaintsSet
+  | NodeUnschedulableSet
+  | NodeDeregistered
+  | NodeReady
+  | NodeNotReady
+  | PodCreate
+  | PodDelete
+  | PodStarted
+  | PodReady
+  | PodNotReady
+  | PodFailed
+  | PodSucceeded
+  | PodDeleted
+  | CommandRejected
+  | DaemonSetStatusUpdated
+  | ShardAcquired;
+
+export type AnyEvent = LogEvent | Heartbeat;
+
+export type EventType = AnyEvent['type'];
+
+export type PodCommand = PodCreate | PodDelete;
+
+/** An event with the stream metadata it was read with. `timeMs` is the stream's receive time. */
+export interface Envelope<E extends AnyEvent = LogEvent> {
+  readonly seq: number;
+  readonly subject: string;
+  readonly timeMs: number;
+  readonly event: E;
+}

@@ -1,0 +1,10 @@
+export {
+  LOG_STREAM, LOG_SUBJECTS, HEARTBEAT_STREAM, HEARTBEAT_SUBJECTS, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS,
+  CONFIG_BUCKET, CONFIG_SLOTS_KEY, LEASE_BUCKET, DEFAULT_SLOTS,
+  HEADER_REASON, HEADER_ORIGINAL_SUBJECT, HEADER_ORIGINAL_SEQ, HEADER_CONSUMER,
+  dsSubject, dsStatusSubject, dsSlotFilter, DS_ALL_FILTER, nodeSubject, NODE_ALL_FILTER, lifeSubject,
+  commandSubject, nodeCommandFilter, podReportSubject, shardSubject, heartbeatSubject,
+  HEARTBEAT_ALL_FILTER, deadLetterSubject, leaseKey,
+} from './names.js';
+export { escapeToken, unescapeToken } from './escape.js';
+export { fnv1a32, dsSlot, nodeSlot } from './slot.js';

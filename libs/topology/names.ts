@@ -1,0 +1,94 @@
+// Every stream, subject, bucket and header name of the system, in one place.
+// Subject builders come in pairs: a publish subject and the filter that reads it back.
+// PURE: no I/O.
+
+import { escapeToken } from './escape.js';
+
+/** The log: every state-changing fact and command, one total order. */
+export const LOG_STREAM = 'DS_LOG';
+export const LOG_SUBJECTS = ['ev.>', 'cmd.>'] as const;
+
+/** Heartbeats: only the last per node is kept (max_msgs_per_subject = 1). */
+export const HEARTBEAT_STREAM = 'DS_HB';
+export const HEARTBEAT_SUBJECTS = ['hb.>'] as const;
+
+/** Messages that did not decode or validate, with the reason in a header; never lost. */
+export const DEAD_LETTER_STREAM = 'DS_DLQ';
+export const DEAD_LETTER_SUBJECTS = ['dlq.>'] as const;
+
+/** KV: topology settings fixed at creation (slot count). */
+export const CONFIG_BUCKET = 'ds_config';
+export const CONFIG_SLOTS_KEY = 'slots';
+/** KV: slot leases; the revision a controller acquired a slot at is its epoch. */
+export const LEASE_BUCKET = 'ds_leases';
+
+export const DEFAULT_SLOTS = 64;
+
+export const HEADER_REASON = 'Ds-Dead-Letter-Reason';
+export const HEADER_ORIGINAL_SUBJECT = 'Ds-Original-Subject';
+export const HEADER_ORIGINAL_SEQ = 'Ds-Original-Seq';
+export const HEADER_CONSUMER = 'Ds-Consumer';
+
+/**
+ * `ev.ds.<slot>.<ns>.<name>`: DaemonSetApplied, DaemonSetDeleted — the spec history only, so the
+ * last message on it is the last spec write, which `apply` names for optimistic concurrency.
+ */
+export function dsSubject(slot: number, namespace: string, name: string): string {
+  return `ev.ds.${slot}.${escapeToken(namespace)}.${escapeToken(name)}`;
+}
+/** `ev.ds.<slot>.>`: every DaemonSet event of one slot. */
+export function dsSlotFilter(slot: number): string {
+  return `ev.ds.${slot}.>`;
+}
+export const DS_ALL_FILTER = 'ev.ds.>';
+
+/** `ev.dss.<slot>.<ns>.<name>`: DaemonSetStatusUpdated (the controller's writes, apart from the spec's). */
+export function dsStatusSubject(slot: number, namespace: string, name: string): string {
+  return `ev.dss.${slot}.${escapeToken(namespace)}.${escapeToken(name)}`;
+}
+
+/** `ev.node.<node>`: NodeRegistered, NodeLabelsSet, NodeTaintsSet, NodeUnschedulableSet, NodeDeregistered. */
+export function nodeSubject(node: string): string {
+  return `ev.node.${escapeToken(node)}`;
+}
+export const NODE_ALL_FILTER = 'ev.node.>';
+
+/** `ev.life.<node>`: NodeReady, NodeNotReady (controller's liveness verdicts). */
+export function lifeSubject(node: string): string {
+  return `ev.life.${escapeToken(node)}`;
+}
+
+/** `cmd.<slot>.<node>`: PodCreate, PodDelete. */
+export function commandSubject(slot: number, node: string): string {
+  return `cmd.${slot}.${escapeToken(node)}`;
+}
+/** `cmd.*.<node>`: every command for one node, whatever the slot. */
+export function nodeCommandFilter(node: string): string {
+  return `cmd.*.${escapeToken(node)}`;
+}
+
+/** `ev.pod.<slot>.<node>`: PodStarted, PodReady, PodNotReady, PodFailed, PodSucceeded, PodDeleted, CommandRejected. */
+export function podReportSubject(slot: number, node: string): string {
+  return `ev.pod.${slot}.${escapeToken(node)}`;
+}
+
+/** `ev.shard.<slot>`: ShardAcquired. */
+export function shardSubject(slot: number): string {
+  return `ev.shard.${slot}`;
+}
+
+/** `hb.<node>`: Heartbeat. */
+export function heartbeatSubject(node: string): string {
+  return `hb.${escapeToken(node)}`;
+}
+export const HEARTBEAT_ALL_FILTER = 'hb.>';
+
+/** `dlq.<consumer>`: a message set aside by `consumer`, with headers naming the reason and origin. */
+export function deadLetterSubject(consumer: string): string {
+  return `dlq.${escapeToken(consumer)}`;
+}
+
+/** KV key of a slot's lease. */
+export function leaseKey(slot: number): string {
+  return `slot.${slot}`;
+}

@@ -1,0 +1,301 @@
+// The agent's wiring: register the node, heartbeat, fold the commands addressed to this node
+// (from its registration on), execute the new ones through the runtime driver at most once,
+// and report what the pods do. Fencing and at-most-once live in libs/core/agent-commands.ts.
+
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { arch, cpus, platform, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { applyCommand, newAgentView, type AgentPod } from '../../libs/core/agent-commands.js';
+import type { CommandRejected, Envelope, LogEvent, PodCommand, PodReportBase } from '../../libs/events/types.js';
+import { publishHeartbeat } from '../../libs/nats/heartbeats.js';
+import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
+import { publishEvent } from '../../libs/nats/publish.js';
+import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
+import { Lifecycle } from '../../libs/runtime/lifecycle.js';
+import { nodeCommandFilter, nodeSubject, podReportSubject } from '../../libs/topology/names.js';
+import type { AgentConfig } from './config.js';
+import { createProcessDriver, createSimDriver, type RuntimeDriver, type RuntimeEvent } from './drivers/mod.js';
+
+/** What survives an agent restart on this node: who it is and how far it has acted. */
+interface LocalState {
+  readonly node: string;
+  readonly incarnation: string;
+  /** First log sequence of this incarnation: commands before it belong to an earlier one. */
+  readonly fromSeq: number;
+  /** Every command up to here has been executed and reported. */
+  appliedSeq: number;
+}
+
+export interface AgentHandle {
+  readonly lifecycle: Lifecycle;
+  readonly incarnation: string;
+  /** Uids of the pods this node runs now. */
+  running(): readonly string[];
+  /** Stop, optionally leaving the node registered (a restart keeps the incarnation). */
+  stop(opts?: { deregister?: boolean }): Promise<void>;
+}
+
+const KUBE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' };
+
+export function defaultNodeLabels(node: string): Record<string, string> {
+  return {
+    'kubernetes.io/hostname': node,
+    'kubernetes.io/os': platform(),
+    'kubernetes.io/arch': KUBE_ARCH[arch()] ?? arch(),
+  };
+}
+
+export async function startAgent(nc: NatsConnection, config: AgentConfig, log: Logger): Promise<AgentHandle> {
+  const lifecycle = new Lifecycle(log);
+  const js = jetstream(nc);
+  if (!(await readTopology(nc))) await ensureTopology(nc);
+  await mkdir(config.dataDir, { recursive: true });
+  const statePath = join(config.dataDir, 'agent-state.json');
+
+  const previous = await loadLocalState(statePath, config.nodeName, log);
+  const incarnation = previous?.incarnation ?? randomUUID();
+  const view = newAgentView();
+  const reportQueue: Promise<unknown>[] = [];
+  let stopping = false;
+
+  // ---- reports ------------------------------------------------------------------------------------
+  const report = (slot: number, event: LogEvent): Promise<void> => {
+    const p = publishEvent(js, { subject: podReportSubject(slot, config.nodeName), event }).then(
+      () => undefined,
+      (err: unknown) => log.error({ err, type: event.type }, 'report publish failed'),
+    );
+    reportQueue.push(p);
+    void p.finally(() => reportQueue.splice(reportQueue.indexOf(p), 1));
+    return p;
+  };
+  const base = (pod: AgentPod): PodReportBase => ({
+    node: config.nodeName,
+    namespace: pod.create.pod.namespace,
+    podName: pod.create.pod.name,
+    podUid: pod.uid,
+  });
+  const onRuntimeEvent = (uid: string, ev: RuntimeEvent): void => {
+    const pod = view.pods.get(uid);
+    if (!pod || stopping) return;
+    const b = base(pod);
+    const slot = pod.create.slot;
+    switch (ev.type) {
+      case 'started':
+        void report(slot, { type: 'PodStarted', v: 1, data: { ...b, restartCount: ev.restartCount } });
+        break;
+      case 'ready':
+        void report(slot, { type: 'PodReady', v: 1, data: b });
+        break;
+      case 'notReady':
+        void report(slot, { type: 'PodNotReady', v: 1, data: { ...b, reason: ev.reason } });
+        break;
+      case 'failed':
+        void report(slot, {
+          type: 'PodFailed',
+          v: 1,
+          data: { ...b, reason: ev.reason, ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}) },
+        });
+        break;
+    }
+  };
+
+  // ---- driver ---------------------------------------------------------------------------------------
+  const sim = createSimDriver({
+    listener: onRuntimeEvent,
+    startDelayMs: config.simStartDelayMs,
+    readyDelayMs: config.simReadyDelayMs,
+    failRate: config.simFailRate,
+  });
+  let driver: RuntimeDriver = sim;
+  if (config.driver === 'process') {
+    const proc = createProcessDriver({ stateDir: config.dataDir, listener: onRuntimeEvent, log, simFallback: sim });
+    const cleaned = await proc.cleanupStale();
+    log.info({ cleaned }, 'stale containers from an earlier run cleaned up');
+    driver = proc;
+  }
+
+  // ---- register ------------------------------------------------------------------------------------
+  const ack = await publishEvent(js, {
+    subject: nodeSubject(config.nodeName),
+    event: {
+      type: 'NodeRegistered',
+      v: 1,
+      data: {
+        node: config.nodeName,
+        incarnation,
+        labels: { ...defaultNodeLabels(config.nodeName), ...config.nodeLabels },
+        capacity: capacity(),
+        allocatable: capacity(),
+      },
+    },
+  });
+  const local: LocalState = previous ?? { node: config.nodeName, incarnation, fromSeq: ack.seq + 1, appliedSeq: ack.seq };
+  await saveLocalState(statePath, local);
+  log.info({ incarnation, resumed: previous !== undefined, fromSeq: local.fromSeq, appliedSeq: local.appliedSeq }, 'node registered');
+
+  // ---- heartbeats ------------------------------------------------------------------------------------
+  const beat = (): void => {
+    if (stopping) return;
+    publishHeartbeat(nc, { type: 'Heartbeat', v: 1, data: { node: config.nodeName, incarnation, sentMs: Date.now() } });
+  };
+  beat();
+  const hbTimer = setInterval(beat, config.heartbeatIntervalMs);
+
+  // ---- commands ---------------------------------------------------------------------------------------
+  let live = false;
+  let saveTimer: NodeJS.Timeout | undefined;
+  const scheduleSave = (): void => {
+    if (saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = undefined;
+      saveLocalState(statePath, local).catch((err: unknown) => log.error({ err }, 'saving agent state failed'));
+    }, 50);
+  };
+
+  /** Executes one command's outcome (only for commands past appliedSeq). */
+  const execute = async (env: Envelope, cmd: PodCommand): Promise<void> => {
+    const action = applyCommand(view, cmd, config.nodeName);
+    const act = env.seq > local.appliedSeq;
+    switch (action.kind) {
+      case 'start':
+        if (act && live) startPod(action.pod);
+        break;
+      case 'stop':
+        if (act) {
+          const data = cmd.type === 'PodDelete' ? cmd.data : undefined;
+          if (live) await driver.stop(action.uid);
+          if (data) {
+            await report(data.slot, {
+              type: 'PodDeleted',
+              v: 1,
+              data: { node: config.nodeName, namespace: data.namespace, podName: data.podName, podUid: data.podUid },
+            });
+          }
+        }
+        break;
+      case 'reject':
+        if (act) {
+          log.warn({ command: cmd.data.id, reason: action.reason, message: action.message }, 'command rejected');
+          await report(cmd.data.slot, rejection(cmd, config.nodeName, action.reason, action.message));
+        }
+        break;
+      case 'ignore':
+        if (act) log.debug({ command: cmd.data.id, why: action.why }, 'command ignored');
+        break;
+    }
+    if (act) {
+      local.appliedSeq = env.seq;
+      scheduleSave();
+    }
+  };
+
+  const startPod = (pod: AgentPod): void => {
+    const p = pod.create.pod;
+    log.info({ pod: `${p.namespace}/${p.name}`, uid: pod.uid }, 'starting pod');
+    driver.start({ namespace: p.namespace, name: p.name, uid: pod.uid, spec: p.spec, annotations: p.annotations });
+  };
+
+  // Commands are handled strictly in log order, one after the other.
+  let chain: Promise<void> = Promise.resolve();
+  const onEnvelope = (env: Envelope): void => {
+    const e = env.event;
+    if (e.type !== 'PodCreate' && e.type !== 'PodDelete') return;
+    chain = chain.then(() => execute(env, e)).catch((err: unknown) => log.error({ err, seq: env.seq }, 'command failed'));
+  };
+
+  lifecycle.to('replaying', { fromSeq: local.fromSeq });
+  const reader: LogReader = await openLogReader({
+    nc,
+    filter: nodeCommandFilter(config.nodeName),
+    fromSeq: local.fromSeq,
+    onEnvelope,
+    onInvalid: (msg, reason) => log.warn({ seq: msg.seq, subject: msg.subject, reason }, 'command set aside'),
+    log,
+  });
+  await reader.caughtUp;
+  await chain;
+  // After a restart the pods of this incarnation run again (the driver's processes died with us).
+  for (const pod of view.pods.values()) startPod(pod);
+  live = true;
+  lifecycle.to('live', { pods: view.pods.size });
+
+  return {
+    lifecycle,
+    incarnation,
+    running: () => [...view.pods.keys()],
+    async stop(opts = {}): Promise<void> {
+      const deregister = opts.deregister ?? true;
+      lifecycle.to('stopping', { deregister });
+      clearInterval(hbTimer);
+      await reader.stop();
+      await chain;
+      stopping = true;
+      if (saveTimer) clearTimeout(saveTimer);
+      if (deregister) {
+        // Leave the fleet first: once the node is gone its pods are gone with it (as Kubernetes'
+        // PodGC does for a deleted node), so the controller does not race a replacement onto a
+        // node that is shutting down.
+        await publishEvent(js, {
+          subject: nodeSubject(config.nodeName),
+          event: { type: 'NodeDeregistered', v: 1, data: { node: config.nodeName, incarnation } },
+        });
+        await driver.stopAll();
+        await rm(statePath, { force: true });
+      } else {
+        await driver.stopAll();
+        await saveLocalState(statePath, local);
+      }
+      await Promise.allSettled(reportQueue);
+      lifecycle.to('stopped');
+    },
+  };
+}
+
+function rejection(cmd: PodCommand, node: string, reason: CommandRejected['data']['reason'], message: string): CommandRejected {
+  const pod =
+    cmd.type === 'PodCreate'
+      ? { namespace: cmd.data.pod.namespace, podName: cmd.data.pod.name, podUid: cmd.data.pod.uid }
+      : { namespace: cmd.data.namespace, podName: cmd.data.podName, podUid: cmd.data.podUid };
+  return {
+    type: 'CommandRejected',
+    v: 1,
+    data: { node, commandId: cmd.data.id, commandType: cmd.type, slot: cmd.data.slot, epoch: cmd.data.epoch, ...pod, reason, message },
+  };
+}
+
+function capacity(): Record<string, string> {
+  return {
+    cpu: String(cpus().length),
+    memory: `${Math.floor(totalmem() / 1024)}Ki`,
+    pods: '110',
+  };
+}
+
+async function loadLocalState(path: string, node: string, log: Logger): Promise<LocalState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const s = JSON.parse(text) as Partial<LocalState>;
+    if (s.node === node && typeof s.incarnation === 'string' && Number.isInteger(s.fromSeq) && Number.isInteger(s.appliedSeq)) {
+      return { node, incarnation: s.incarnation, fromSeq: s.fromSeq!, appliedSeq: s.appliedSeq! };
+    }
+    log.warn({ path }, 'agent state is for another node or incomplete: starting as a new incarnation');
+  } catch (err) {
+    log.warn({ path, err }, 'agent state unreadable: starting as a new incarnation');
+  }
+  return undefined;
+}
+
+async function saveLocalState(path: string, s: LocalState): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, JSON.stringify(s));
+  await rename(tmp, path);
+}

@@ -1,0 +1,65 @@
+// Agent configuration: parsed once from the environment, frozen, units in the names.
+
+import { hostname } from 'node:os';
+import { EnvReader, type Env } from '../../libs/runtime/env.js';
+
+/** Every variable the agent reads (the compose test checks compose.yaml sets only these). */
+export const ENV_VARS = [
+  'NATS_URL',
+  'LOG_LEVEL',
+  'NODE_NAME',
+  'NODE_LABELS',
+  'DATA_DIR',
+  'DRIVER',
+  'HEARTBEAT_INTERVAL_MS',
+  'SIM_START_DELAY_MS',
+  'SIM_READY_DELAY_MS',
+  'SIM_FAIL_RATE',
+  'SHUTDOWN_GRACE_MS',
+] as const;
+
+export type DriverName = 'process' | 'sim';
+
+export interface AgentConfig {
+  readonly natsUrl: string;
+  readonly logLevel: string;
+  readonly nodeName: string;
+  /** Extra labels on top of the kubelet-like defaults (hostname, os, arch). */
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  /** This node's own folder: its incarnation and command position survive restarts here. */
+  readonly dataDir: string;
+  readonly driver: DriverName;
+  readonly heartbeatIntervalMs: number;
+  readonly simStartDelayMs: number;
+  readonly simReadyDelayMs: number;
+  readonly simFailRate: number;
+  readonly shutdownGraceMs: number;
+}
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function loadAgentConfig(env: Env): AgentConfig {
+  const r = new EnvReader(env);
+  const nodeName = r.string('NODE_NAME', hostname().toLowerCase());
+  if (nodeName.length > 253 || !NODE_NAME.test(nodeName)) {
+    r.problem(`NODE_NAME=${JSON.stringify(nodeName)}: must be a DNS-1123 subdomain (lower case letters, digits, '-' and '.')`);
+  }
+  const failRateRaw = r.optional('SIM_FAIL_RATE');
+  const simFailRate = failRateRaw === undefined ? 0 : Number(failRateRaw);
+  if (!(simFailRate >= 0 && simFailRate <= 1)) r.problem(`SIM_FAIL_RATE=${JSON.stringify(failRateRaw)}: expected a number from 0 to 1`);
+  const cfg: AgentConfig = {
+    natsUrl: r.string('NATS_URL', 'nats://127.0.0.1:4222'),
+    logLevel: r.string('LOG_LEVEL', 'info'),
+    nodeName,
+    nodeLabels: r.labels('NODE_LABELS'),
+    dataDir: r.string('DATA_DIR', `./.data/agents/${nodeName}`),
+    driver: r.oneOf<DriverName>('DRIVER', ['process', 'sim'], 'process'),
+    heartbeatIntervalMs: r.int('HEARTBEAT_INTERVAL_MS', 10_000, { min: 10 }),
+    simStartDelayMs: r.int('SIM_START_DELAY_MS', 200, { min: 0 }),
+    simReadyDelayMs: r.int('SIM_READY_DELAY_MS', 300, { min: 0 }),
+    simFailRate: Number.isFinite(simFailRate) ? simFailRate : 0,
+    shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 40_000, { min: 100 }),
+  };
+  r.done();
+  return Object.freeze(cfg);
+}

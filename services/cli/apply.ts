@@ -1,0 +1,172 @@
+// `dsctl apply -f FILE|-`: parse every document, validate them all (a bad manifest is refused
+// whole and nothing is written), then write one DaemonSetApplied per changed DaemonSet, stating
+// the last spec sequence it saw (optimistic concurrency: two conflicting applies cannot both win).
+
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeEvent } from '../../libs/codec/codec.js';
+import { canonicalJson } from '../../libs/core/template-hash.js';
+import type { DaemonSetApplied, DaemonSetDeleted } from '../../libs/events/types.js';
+import { defaultDaemonSetSpec } from '../../libs/model/defaults.js';
+import type { DaemonSetManifest, FieldError, Labels } from '../../libs/model/types.js';
+import { formatFieldErrors, parseDaemonSet, validateDaemonSetUpdate } from '../../libs/model/validate.js';
+import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
+import { ensureTopology } from '../../libs/nats/topology.js';
+import { dsSubject, LOG_STREAM } from '../../libs/topology/names.js';
+import { dsSlot } from '../../libs/topology/slot.js';
+import { CliError } from './errors.js';
+
+export interface ParsedDocuments {
+  readonly daemonSets: DaemonSetManifest[];
+  /** Documents of other kinds, skipped with a note. */
+  readonly skipped: string[];
+}
+
+/** Parses multi-document YAML or JSON; throws a CliError naming every problem. */
+export async function parseManifests(text: string, source: string): Promise<ParsedDocuments> {
+  const { parseAllDocuments } = await import('yaml');
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const daemonSets: DaemonSetManifest[] = [];
+  const skipped: string[] = [];
+  const problems: string[] = [];
+  let index = 0;
+  for (const doc of docs) {
+    index++;
+    if (doc.errors.length) {
+      problems.push(`error parsing ${source} (document ${index}): ${doc.errors[0]!.message}`);
+      continue;
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) continue;
+    const items = isList(value) ? value.items : [value];
+    for (const item of items) {
+      const kind = typeof item === 'object' && item !== null ? (item as { kind?: unknown }).kind : undefined;
+      if (kind !== 'DaemonSet') {
+        const name = (item as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+        skipped.push(`${typeof kind === 'string' ? kind : '<no kind>'}${typeof name === 'string' ? `/${name}` : ''}`);
+        continue;
+      }
+      const r = parseDaemonSet(item);
+      if (r.ok) daemonSets.push(r.value);
+      else {
+        const name = (item as { metadata?: { name?: unknown } }).metadata?.name;
+        problems.push(formatFieldErrors('DaemonSet', typeof name === 'string' ? name : '', r.errors));
+      }
+    }
+  }
+  if (problems.length) throw new CliError(problems.join('\n'));
+  return { daemonSets, skipped };
+}
+
+function isList(v: unknown): v is { items: unknown[] } {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'List' && Array.isArray((v as { items?: unknown }).items);
+}
+
+export async function readInput(file: string): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`error: the path "${file}" does not exist or cannot be read (${(err as Error).message})`);
+  }
+}
+
+export interface LastSpec {
+  readonly seq: number;
+  readonly event: DaemonSetApplied | DaemonSetDeleted;
+}
+
+/** The last spec event of one DaemonSet (a direct get of the subject's last message), if any. */
+export async function lastSpec(jsm: JetStreamManager, subject: string): Promise<LastSpec | undefined> {
+  let m;
+  try {
+    m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
+  } catch (err) {
+    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return undefined;
+    throw err;
+  }
+  if (!m) return undefined;
+  const r = decodeEvent(m.data);
+  if (!r.ok || (r.event.type !== 'DaemonSetApplied' && r.event.type !== 'DaemonSetDeleted')) {
+    throw new CliError(`error: the last record of ${subject} (seq ${m.seq}) is unreadable: ${r.ok ? r.event.type : r.reason}`);
+  }
+  return { seq: m.seq, event: r.event };
+}
+
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments): Promise<{ lines: string[]; notes: string[] }> {
+  const { slots } = await ensureTopology(nc);
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const lines: string[] = [];
+  const notes = parsed.skipped.map((s) => `note: skipping ${s}: dsctl manages DaemonSets only`);
+  // Validate every update against what is stored before writing any of them.
+  const plans: { subject: string; event?: DaemonSetApplied; expect: number; outcome: ApplyOutcome; name: string }[] = [];
+  const problems: string[] = [];
+  for (const m of parsed.daemonSets) {
+    const namespace = m.metadata.namespace ?? 'default';
+    const name = m.metadata.name;
+    const subject = dsSubject(dsSlot(namespace, name, slots), namespace, name);
+    const last = await lastSpec(jsm, subject);
+    const spec = defaultDaemonSetSpec(m.spec);
+    const labels: Labels = m.metadata.labels ?? {};
+    const annotations: Labels = m.metadata.annotations ?? {};
+    const prev = last?.event.type === 'DaemonSetApplied' ? last.event.data : undefined;
+    if (prev) {
+      const errors: FieldError[] = validateDaemonSetUpdate(prev.spec, m.spec);
+      if (errors.length) {
+        problems.push(formatFieldErrors('DaemonSet', name, errors));
+        continue;
+      }
+      const specSame = canonicalJson(prev.spec) === canonicalJson(spec);
+      const metaSame = canonicalJson(prev.labels) === canonicalJson(labels) && canonicalJson(prev.annotations) === canonicalJson(annotations);
+      if (specSame && metaSame) {
+        plans.push({ subject, expect: last!.seq, outcome: 'unchanged', name });
+        continue;
+      }
+      plans.push({
+        subject,
+        expect: last!.seq,
+        outcome: 'configured',
+        name,
+        event: {
+          type: 'DaemonSetApplied',
+          v: 1,
+          data: { namespace, name, uid: prev.uid, generation: specSame ? prev.generation : prev.generation + 1, labels, annotations, spec },
+        },
+      });
+    } else {
+      plans.push({
+        subject,
+        expect: last?.seq ?? 0,
+        outcome: 'created',
+        name,
+        event: { type: 'DaemonSetApplied', v: 1, data: { namespace, name, uid: randomUUID(), generation: 1, labels, annotations, spec } },
+      });
+    }
+  }
+  if (problems.length) throw new CliError(problems.join('\n'));
+  for (const p of plans) {
+    if (p.event) {
+      try {
+        await publishEvent(js, { subject: p.subject, event: p.event, expectLastSubjectSeq: p.expect });
+      } catch (err) {
+        if (err instanceof ConflictError) {
+          throw new CliError(
+            `Error from server (Conflict): Operation cannot be fulfilled on daemonsets.apps "${p.name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
+        }
+        throw err;
+      }
+    }
+    lines.push(`daemonset.apps/${p.name} ${p.outcome}`);
+  }
+  return { lines, notes };
+}

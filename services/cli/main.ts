@@ -1,0 +1,257 @@
+// dsctl: kubectl's verbs, flags and output for DaemonSets, their pods and nodes, over the log.
+
+import { Command, Option } from 'commander';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { State } from '../../libs/core/state.js';
+import { parseSelectorString } from '../../libs/model/selectors.js';
+import { BusUnavailableError, connectBus } from '../../libs/nats/connect.js';
+import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
+import { readTopology } from '../../libs/nats/topology.js';
+import type { DeletePropagation } from '../../libs/events/types.js';
+import { dsSubject } from '../../libs/topology/names.js';
+import { dsSlot } from '../../libs/topology/slot.js';
+import { applyManifests, lastSpec, parseManifests, readInput } from './apply.js';
+import { CliError, notFound } from './errors.js';
+import { renderGet, type GetKind, type GetOutput } from './render/get.js';
+import { describeDaemonSet } from './render/describe.js';
+import { renderEvents } from './render/events.js';
+import { loadState, type LoadOptions } from './state-loader.js';
+
+const KIND_ALIASES: Record<string, GetKind> = {
+  ds: 'ds',
+  daemonset: 'ds',
+  daemonsets: 'ds',
+  'daemonset.apps': 'ds',
+  'daemonsets.apps': 'ds',
+  po: 'pods',
+  pod: 'pods',
+  pods: 'pods',
+  no: 'nodes',
+  node: 'nodes',
+  nodes: 'nodes',
+};
+
+interface GlobalOpts {
+  server?: string;
+}
+
+interface GetFlags {
+  namespace?: string;
+  allNamespaces?: boolean;
+  output?: string;
+  selector?: string;
+}
+
+/** `ds/NAME` or `ds NAME` → kind and name. */
+export function splitKindName(kindArg: string, nameArg: string | undefined): { kind: GetKind; name?: string } {
+  let kindText = kindArg;
+  let name = nameArg;
+  const slash = kindArg.indexOf('/');
+  if (slash > 0) {
+    kindText = kindArg.slice(0, slash);
+    if (name !== undefined) throw new CliError('error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form');
+    name = kindArg.slice(slash + 1);
+  }
+  const kind = KIND_ALIASES[kindText.toLowerCase()];
+  if (!kind) throw new CliError(`error: the server doesn't have a resource type "${kindText}"`);
+  return { kind, ...(name !== undefined ? { name } : {}) };
+}
+
+function outputOf(o: string | undefined): GetOutput {
+  if (o === undefined) return 'table';
+  if (o === 'wide' || o === 'json' || o === 'yaml' || o === 'name') return o;
+  throw new CliError(`error: unable to match a printer suitable for the output format "${o}", allowed formats are: json,name,wide,yaml`);
+}
+
+async function withBus<T>(program: Command, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const g = program.opts<GlobalOpts>();
+  const url = g.server ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  let nc: NatsConnection;
+  try {
+    nc = await connectBus({ url, name: 'dsctl', once: true });
+  } catch (err) {
+    if (err instanceof BusUnavailableError) {
+      throw new CliError(`${err.message}\nIs the cluster running? Start one with \`npm start\`, or point dsctl at it with --server or NATS_URL.`);
+    }
+    throw err;
+  }
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+function visible(state: State): State {
+  // A DaemonSet deleted in the background is gone for readers at once (Kubernetes removes the
+  // object first and collects its pods afterwards); a foreground delete stays visible.
+  const daemonSets = new Map([...state.daemonSets].filter(([, ds]) => ds.deletion?.propagation !== 'background'));
+  return { ...state, daemonSets };
+}
+
+async function runGet(program: Command, kindArg: string, nameArg: string | undefined, flags: GetFlags, load: LoadOptions): Promise<number> {
+  const { kind, name } = splitKindName(kindArg, nameArg);
+  const output = outputOf(flags.output);
+  let selector: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
+  if (flags.selector) {
+    const parsed = parseSelectorString(flags.selector);
+    if (!parsed.ok) throw new CliError(`error: ${parsed.error}`);
+    selector = parsed.matches;
+  }
+  const { state } = await withBus(program, (nc) => loadState(nc, load));
+  const r = renderGet(kind, visible(state), {
+    ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+    allNamespaces: flags.allNamespaces ?? false,
+    ...(name !== undefined ? { name } : {}),
+    ...(selector ? { selector } : {}),
+    output,
+    nowMs: load.untilMs ?? (load.untilSeq !== undefined ? state.lastTimeMs : Date.now()),
+  });
+  if (r.stdout) process.stdout.write(r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`);
+  if (r.stderr) process.stderr.write(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`);
+  return r.exitCode;
+}
+
+function addGetCommand(parent: Command, program: Command, load: () => LoadOptions): void {
+  parent
+    .command('get')
+    .description('Display DaemonSets, pods or nodes (kubectl get)')
+    .argument('<kind>', 'ds|daemonsets, pods|po, nodes|no (or KIND/NAME)')
+    .argument('[name]', 'one object by name')
+    .option('-n, --namespace <ns>', 'namespace (default "default")')
+    .option('-A, --all-namespaces', 'list across all namespaces')
+    .option('-o, --output <format>', 'wide|json|yaml|name')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
+    .action(async (kindArg: string, nameArg: string | undefined, flags: GetFlags) => {
+      process.exitCode = await runGet(program, kindArg, nameArg, flags, load());
+    });
+}
+
+/** `--at SEQUENCE|TIMESTAMP` → what to fold. */
+export function parseAt(at: string): LoadOptions {
+  if (/^\d+$/.test(at)) return { untilSeq: Number(at) };
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) throw new CliError(`error: --at takes a log sequence number or an RFC 3339 time, not ${JSON.stringify(at)}`);
+  return { untilMs: ms };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dsctl');
+  program
+    .description('kubectl for an event-sourced DaemonSet controller on NATS JetStream')
+    .option('-s, --server <url>', 'NATS URL (default $NATS_URL or nats://127.0.0.1:4222)')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('apply')
+    .description('Apply DaemonSet manifests (multi-document YAML or JSON)')
+    .requiredOption('-f, --filename <file>', 'file to apply, or - for stdin')
+    .action(async (flags: { filename: string }) => {
+      const parsed = await parseManifests(await readInput(flags.filename), flags.filename);
+      if (!parsed.daemonSets.length && !parsed.skipped.length) throw new CliError('error: no objects passed to apply');
+      const { lines, notes } = await withBus(program, (nc) => applyManifests(nc, parsed));
+      for (const n of notes) process.stderr.write(`${n}\n`);
+      for (const l of lines) process.stdout.write(`${l}\n`);
+    });
+
+  addGetCommand(program, program, () => ({}));
+
+  program
+    .command('describe')
+    .description('Show a DaemonSet with its status and events')
+    .argument('<kind>', 'ds')
+    .argument('[name]')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .action(async (kindArg: string, nameArg: string | undefined, flags: { namespace: string }) => {
+      const { kind, name } = splitKindName(kindArg, nameArg);
+      if (kind !== 'ds') throw new CliError('error: dsctl describe supports daemonsets only');
+      if (!name) throw new CliError('error: describe needs a DaemonSet name');
+      const { state, events } = await withBus(program, (nc) => loadState(nc, { withEvents: true }));
+      const ds = visible(state).daemonSets.get(`${flags.namespace}/${name}`);
+      if (!ds) throw notFound('daemonsets.apps', name);
+      const mine = events.filter((e) => e.object === `daemonset/${flags.namespace}/${name}`);
+      process.stdout.write(describeDaemonSet(ds, state, mine, Date.now()));
+    });
+
+  program
+    .command('delete')
+    .description('Delete a DaemonSet (its pods go too unless --cascade=orphan)')
+    .argument('<kind>', 'ds')
+    .argument('[name]')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .addOption(new Option('--cascade [policy]', 'background|foreground|orphan').default('background'))
+    .action(async (kindArg: string, nameArg: string | undefined, flags: { namespace: string; cascade: string | boolean }) => {
+      const { kind, name } = splitKindName(kindArg, nameArg);
+      if (kind !== 'ds') throw new CliError('error: dsctl delete supports daemonsets only (pods: coming with rollouts)');
+      if (!name) throw new CliError('error: resource(s) were provided, but no name was specified');
+      const cascade = flags.cascade === true || flags.cascade === 'true' ? 'background' : flags.cascade === 'false' ? 'orphan' : flags.cascade;
+      if (cascade !== 'background' && cascade !== 'foreground' && cascade !== 'orphan') {
+        throw new CliError(`error: invalid cascade value (${String(cascade)}). Must be "background", "foreground", or "orphan".`);
+      }
+      await withBus(program, async (nc) => {
+        const settings = await readTopology(nc);
+        if (!settings) throw notFound('daemonsets.apps', name);
+        const subject = dsSubject(dsSlot(flags.namespace, name, settings.slots), flags.namespace, name);
+        const last = await lastSpec(await jetstreamManager(nc), subject);
+        if (!last || last.event.type !== 'DaemonSetApplied') throw notFound('daemonsets.apps', name);
+        try {
+          await publishEvent(jetstream(nc), {
+            subject,
+            event: {
+              type: 'DaemonSetDeleted',
+              v: 1,
+              data: { namespace: flags.namespace, name, uid: last.event.data.uid, propagation: cascade as DeletePropagation },
+            },
+            expectLastSubjectSeq: last.seq,
+          });
+        } catch (err) {
+          if (err instanceof ConflictError) throw new CliError(`Error from server (Conflict): daemonsets.apps "${name}" changed while it was being deleted; try again`);
+          throw err;
+        }
+      });
+      process.stdout.write(`daemonset.apps "${name}" deleted\n`);
+    });
+
+  program
+    .command('events')
+    .description('List events derived from the log (kubectl events)')
+    .option('-n, --namespace <ns>', 'namespace')
+    .option('-A, --all-namespaces', 'all namespaces')
+    .option('--for <object>', 'only events of this object, e.g. ds/fluentd or node/node-1')
+    .option('-o, --output <format>', 'json')
+    .action(async (flags: { namespace?: string; allNamespaces?: boolean; for?: string; output?: string }) => {
+      const { events } = await withBus(program, (nc) => loadState(nc, { withEvents: true }));
+      process.stdout.write(renderEvents(events, { ...flags, nowMs: Date.now() }));
+    });
+
+  const replay = program
+    .command('replay')
+    .description('Show state as it was at a point of the log: dsctl replay --at SEQ|TIME get ...')
+    .requiredOption('--at <point>', 'a log sequence number or an RFC 3339 time');
+  addGetCommand(replay, program, () => parseAt(replay.opts<{ at: string }>().at));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    const code = (err as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
+      return;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,46 @@
+// Controller configuration: parsed once from the environment, frozen, units in the names.
+
+import { hostname } from 'node:os';
+import { EnvReader, type Env } from '../../libs/runtime/env.js';
+import { DEFAULT_SLOTS } from '../../libs/topology/names.js';
+
+/** Every variable the controller reads (the compose test checks compose.yaml sets only these). */
+export const ENV_VARS = [
+  'NATS_URL',
+  'LOG_LEVEL',
+  'CONTROLLER_ID',
+  'SLOTS',
+  'STREAM_REPLICAS',
+  'NODE_GRACE_MS',
+  'LEASE_TTL_MS',
+  'SHUTDOWN_GRACE_MS',
+] as const;
+
+export interface ControllerConfig {
+  readonly natsUrl: string;
+  readonly logLevel: string;
+  /** Stable across restarts so a restarted controller re-takes its own leases at once. */
+  readonly controllerId: string;
+  readonly slots: number;
+  readonly streamReplicas: number;
+  /** A node whose heartbeats stop for this long is NotReady (Kubernetes' node-monitor-grace-period). */
+  readonly nodeGraceMs: number;
+  readonly leaseTtlMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+export function loadControllerConfig(env: Env): ControllerConfig {
+  const r = new EnvReader(env);
+  const cfg: ControllerConfig = {
+    natsUrl: r.string('NATS_URL', 'nats://127.0.0.1:4222'),
+    logLevel: r.string('LOG_LEVEL', 'info'),
+    controllerId: r.string('CONTROLLER_ID', `controller-${hostname()}`),
+    slots: r.int('SLOTS', DEFAULT_SLOTS, { min: 1, max: 4096 }),
+    streamReplicas: r.int('STREAM_REPLICAS', 1, { min: 1, max: 5 }),
+    nodeGraceMs: r.int('NODE_GRACE_MS', 40_000, { min: 100 }),
+    leaseTtlMs: r.int('LEASE_TTL_MS', 15_000, { min: 500 }),
+    shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, { min: 100 }),
+  };
+  r.done();
+  return Object.freeze(cfg);
+}

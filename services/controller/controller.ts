@@ -1,0 +1,329 @@
+// The controller's wiring: replay the log into the state, take slot leases, then fold live
+// events, reconcile dirty DaemonSets of owned slots, publish their commands and status, and
+// judge node liveness from heartbeats. All decisions come from libs/core; this file is I/O.
+
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { decodeEvent } from '../../libs/codec/codec.js';
+import { evolve } from '../../libs/core/evolve.js';
+import { clearFor, expect, lower, newExpectations, observe, satisfied } from '../../libs/core/expectations.js';
+import { judgeLiveness } from '../../libs/core/liveness.js';
+import { reconcile, statusChanged } from '../../libs/core/reconcile.js';
+import { dsKey, initialState, podKey, type DsKey, type DsStatus, type State } from '../../libs/core/state.js';
+import type { DaemonSetStatusUpdated, Envelope, ShardAcquired } from '../../libs/events/types.js';
+import { checkAuthor } from '../../libs/nats/authorship.js';
+import { setAside } from '../../libs/nats/dead-letter.js';
+import { readLastHeartbeats } from '../../libs/nats/heartbeats.js';
+import { SlotLeases } from '../../libs/nats/leases.js';
+import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
+import { publishEvent, publishMany, type PublishItem } from '../../libs/nats/publish.js';
+import { ensureTopology } from '../../libs/nats/topology.js';
+import { Lifecycle } from '../../libs/runtime/lifecycle.js';
+import { commandSubject, dsStatusSubject, HEARTBEAT_ALL_FILTER, LEASE_BUCKET, lifeSubject, shardSubject } from '../../libs/topology/names.js';
+import { nodeSlot } from '../../libs/topology/slot.js';
+import type { ControllerConfig } from './config.js';
+
+export interface ControllerHandle {
+  readonly lifecycle: Lifecycle;
+  /** The folded state (read-only for callers). */
+  readonly state: State;
+  stop(): Promise<void>;
+}
+
+const PROGRESS_EVERY_MS = 1000;
+const PUBLISH_RETRY_MS = 1000;
+
+export async function startController(nc: NatsConnection, config: ControllerConfig, log: Logger): Promise<ControllerHandle> {
+  const lifecycle = new Lifecycle(log);
+  const settings = await ensureTopology(nc, { slots: config.slots, replicas: config.streamReplicas });
+  const slots = settings.slots;
+  const js = jetstream(nc);
+  const state = initialState();
+  const exp = newExpectations();
+  const lastStatus = new Map<DsKey, DsStatus>();
+  const wakeTimers = new Map<DsKey, { atMs: number; timer: NodeJS.Timeout }>();
+  const dirty = new Set<DsKey>();
+  const lastSeen = new Map<string, number>();
+  const pendingVerdicts = new Set<string>();
+  const timers: NodeJS.Timeout[] = [];
+  let invalid = 0;
+  let live = false;
+  let stopping = false;
+
+  const leases = new SlotLeases(await new Kvm(nc).open(LEASE_BUCKET), config.controllerId, config.leaseTtlMs, log);
+  const owns = (slot: number): boolean => leases.heldSlots().has(slot);
+
+  // ---- the fold ------------------------------------------------------------------------------
+  const onEnvelope = (env: Envelope): void => {
+    const e = env.event;
+    let touched: DsKey | 'all' | undefined;
+    switch (e.type) {
+      case 'DaemonSetApplied':
+      case 'DaemonSetDeleted':
+        touched = dsKey(e.data.namespace, e.data.name);
+        break;
+      case 'PodCreate':
+        observe(exp, e.data.id);
+        touched = dsKey(e.data.ds.namespace, e.data.ds.name);
+        break;
+      case 'PodDelete':
+        observe(exp, e.data.id);
+        touched = ownerKey(state, e.data.namespace, e.data.podName);
+        break;
+      case 'PodStarted':
+      case 'PodReady':
+      case 'PodNotReady':
+      case 'PodFailed':
+      case 'PodSucceeded':
+      case 'PodDeleted':
+      case 'CommandRejected':
+        touched = ownerKey(state, e.data.namespace, e.data.podName);
+        break;
+      case 'NodeReady':
+      case 'NodeNotReady':
+        pendingVerdicts.delete(e.data.node);
+        touched = 'all';
+        break;
+      case 'NodeRegistered':
+      case 'NodeLabelsSet':
+      case 'NodeTaintsSet':
+      case 'NodeUnschedulableSet':
+      case 'NodeDeregistered':
+        touched = 'all';
+        break;
+      case 'DaemonSetStatusUpdated':
+      case 'ShardAcquired':
+        break;
+    }
+    evolve(state, env, { slots });
+    if (e.type === 'CommandRejected') {
+      log.warn({ node: e.data.node, reason: e.data.reason, command: e.data.commandId, epoch: e.data.epoch }, 'command rejected by agent');
+    }
+    if (!live || touched === undefined) return;
+    if (touched === 'all') for (const key of state.daemonSets.keys()) markDirty(key);
+    else markDirty(touched);
+  };
+
+  const onInvalid = (msg: { subject: string; seq: number; data: Uint8Array }, reason: string): void => {
+    invalid++;
+    log.warn({ subject: msg.subject, seq: msg.seq, reason }, 'log message set aside');
+    setAside(js, 'controller', msg, reason).catch((err: unknown) => log.error({ err }, 'dead-letter publish failed'));
+  };
+
+  // ---- reconcile loop ----------------------------------------------------------------------------
+  let flushScheduled = false;
+  let flushing: Promise<void> | undefined;
+
+  function markDirty(key: DsKey): void {
+    const ds = state.daemonSets.get(key);
+    if (ds && !owns(ds.slot)) return;
+    dirty.add(key);
+    if (!flushScheduled && live && !stopping) {
+      flushScheduled = true;
+      setImmediate(() => {
+        flushScheduled = false;
+        void runFlush();
+      });
+    }
+  }
+
+  async function runFlush(): Promise<void> {
+    if (flushing) {
+      await flushing;
+      if (dirty.size && !flushScheduled) markDirty([...dirty][0]!);
+      return;
+    }
+    flushing = flush().catch((err: unknown) => log.error({ err }, 'reconcile pass failed'));
+    await flushing;
+    flushing = undefined;
+  }
+
+  async function flush(): Promise<void> {
+    while (dirty.size && !stopping) {
+      const keys = [...dirty];
+      dirty.clear();
+      const nowMs = Date.now();
+      const items: PublishItem[] = [];
+      const idsOf = new Map<string, DsKey>();
+      for (const key of keys) {
+        const ds = state.daemonSets.get(key);
+        if (!ds) {
+          clearFor(exp, key);
+          lastStatus.delete(key);
+          continue;
+        }
+        const lease = leases.heldSlots().get(ds.slot);
+        if (!lease || !satisfied(exp, key, nowMs)) continue;
+        const d = reconcile(state, key, { nowMs, epoch: lease.epoch });
+        const ids = d.commands.map((c) => c.data.id);
+        expect(exp, key, ids, nowMs);
+        for (const c of d.commands) {
+          idsOf.set(c.data.id, key);
+          items.push({ subject: commandSubject(c.data.slot, c.data.node), event: c, msgId: c.data.id });
+        }
+        if (d.commands.length) {
+          const creates = d.commands.filter((c) => c.type === 'PodCreate').length;
+          log.info({ ds: key, phase: d.phase, creates, deletes: d.commands.length - creates, epoch: lease.epoch }, 'reconciled');
+        }
+        if (d.status) {
+          const prev = lastStatus.get(key);
+          if (!prev || statusChanged(prev, d.status)) {
+            lastStatus.set(key, d.status);
+            const ev: DaemonSetStatusUpdated = {
+              type: 'DaemonSetStatusUpdated',
+              v: 1,
+              data: { namespace: ds.namespace, name: ds.name, uid: ds.uid, status: d.status },
+            };
+            items.push({ subject: dsStatusSubject(ds.slot, ds.namespace, ds.name), event: ev });
+          }
+        }
+        if (d.wakeAtMs !== undefined) wakeAt(key, d.wakeAtMs);
+      }
+      if (!items.length) continue;
+      const results = await publishMany(js, items);
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') return;
+        const item = items[i]!;
+        log.error({ err: r.reason, subject: item.subject, type: item.event.type }, 'publish failed');
+        if (item.msgId) {
+          lower(exp, [item.msgId]);
+          const key = idsOf.get(item.msgId);
+          if (key) setTimeout(() => markDirty(key), PUBLISH_RETRY_MS).unref();
+        } else if (item.event.type === 'DaemonSetStatusUpdated') {
+          const key = dsKey(item.event.data.namespace, item.event.data.name);
+          lastStatus.delete(key);
+          setTimeout(() => markDirty(key), PUBLISH_RETRY_MS).unref();
+        }
+      });
+    }
+  }
+
+  function wakeAt(key: DsKey, atMs: number): void {
+    const existing = wakeTimers.get(key);
+    if (existing && existing.atMs <= atMs) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      wakeTimers.delete(key);
+      markDirty(key);
+    }, Math.max(0, atMs - Date.now()));
+    timer.unref();
+    wakeTimers.set(key, { atMs, timer });
+  }
+
+  // ---- replay ------------------------------------------------------------------------------------
+  lifecycle.to('replaying');
+  const replayStart = Date.now();
+  const reader: LogReader = await openLogReader({ nc, onEnvelope, onInvalid, log });
+  const progress = setInterval(() => {
+    const elapsed = (Date.now() - replayStart) / 1000;
+    log.info({ seq: state.seq, rate: Math.round(state.seq / Math.max(elapsed, 0.001)) }, 'replaying');
+  }, PROGRESS_EVERY_MS);
+  const caught = await reader.caughtUp;
+  clearInterval(progress);
+  log.info({ seq: caught.seq, events: caught.count, ms: Date.now() - replayStart, invalid }, 'replay caught up');
+
+  // ---- heartbeats ----------------------------------------------------------------------------------
+  const hbSub: Subscription = nc.subscribe(HEARTBEAT_ALL_FILTER, {
+    callback: (err, msg) => {
+      if (err) return;
+      const r = decodeEvent(msg.data);
+      if (!r.ok || r.event.type !== 'Heartbeat' || !checkAuthor(msg.subject, r.event).ok) return;
+      const node = state.nodes.get(r.event.data.node);
+      if (node && node.incarnation !== r.event.data.incarnation) return;
+      lastSeen.set(r.event.data.node, Date.now());
+    },
+  });
+  for (const [node, ms] of await readLastHeartbeats(nc)) if (!lastSeen.has(node)) lastSeen.set(node, ms);
+
+  // ---- leases ------------------------------------------------------------------------------------------
+  async function acquireFreeSlots(): Promise<number[]> {
+    const got: number[] = [];
+    for (let slot = 0; slot < slots; slot++) {
+      if (owns(slot) || stopping) continue;
+      const r = await leases.tryAcquire(slot, Date.now());
+      if (!r.acquired) continue;
+      got.push(slot);
+      const ev: ShardAcquired = { type: 'ShardAcquired', v: 1, data: { slot, owner: config.controllerId, epoch: r.lease.epoch } };
+      await publishEvent(js, { subject: shardSubject(slot), event: ev });
+    }
+    return got;
+  }
+
+  async function takeSlots(): Promise<void> {
+    const got = await acquireFreeSlots();
+    if (!got.length) return;
+    // A new owner knows every command already in flight before it decides: fold up to the
+    // log's end as of now (our ShardAcquired events are the last thing we wrote).
+    const target = await reader.lastSeqNow();
+    await waitForSeq(target);
+    log.info({ slots: got.length, first: got[0], last: got[got.length - 1] }, 'slots acquired');
+    const owned = new Set(got);
+    for (const [key, ds] of state.daemonSets) if (owned.has(ds.slot)) markDirty(key);
+  }
+
+  function waitForSeq(seq: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (state.seq >= seq || stopping) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+  }
+
+  live = true;
+  lifecycle.to('live', { seq: state.seq, nodes: state.nodes.size, daemonSets: state.daemonSets.size });
+  await takeSlots();
+
+  const leaseTimer = setInterval(() => {
+    void (async () => {
+      const lost = await leases.renewAll();
+      for (const slot of lost) log.error({ shard: slot }, 'slot lost: another controller owns it now');
+      await takeSlots();
+    })().catch((err: unknown) => log.error({ err }, 'lease maintenance failed'));
+  }, Math.max(200, Math.floor(config.leaseTtlMs / 3)));
+  timers.push(leaseTimer);
+
+  const livenessTimer = setInterval(() => {
+    const verdicts = judgeLiveness(state, {
+      lastSeenMs: lastSeen,
+      nowMs: Date.now(),
+      graceMs: config.nodeGraceMs,
+      judges: (node) => owns(nodeSlot(node, slots)),
+      pending: pendingVerdicts,
+    });
+    for (const v of verdicts) {
+      pendingVerdicts.add(v.data.node);
+      log.info({ node: v.data.node, verdict: v.type }, 'node liveness');
+      publishEvent(js, { subject: lifeSubject(v.data.node), event: v }).catch((err: unknown) => {
+        pendingVerdicts.delete(v.data.node);
+        log.error({ err, node: v.data.node }, 'liveness publish failed');
+      });
+    }
+  }, Math.max(50, Math.min(1000, Math.floor(config.nodeGraceMs / 4))));
+  timers.push(livenessTimer);
+
+  return {
+    lifecycle,
+    state,
+    async stop(): Promise<void> {
+      if (stopping) return;
+      stopping = true;
+      lifecycle.to('stopping');
+      for (const t of timers) clearInterval(t);
+      for (const { timer } of wakeTimers.values()) clearTimeout(timer);
+      hbSub.unsubscribe();
+      await reader.stop();
+      if (flushing) await flushing;
+      await leases.releaseAll();
+      lifecycle.to('stopped');
+    },
+  };
+}
+
+function ownerKey(state: State, namespace: string, podName: string): DsKey | undefined {
+  const pod = state.pods.get(podKey(namespace, podName));
+  return pod?.owner ? dsKey(pod.namespace, pod.owner.name) : undefined;
+}

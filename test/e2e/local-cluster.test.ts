@@ -1,0 +1,154 @@
+// `npm start` end to end: the real launcher (dist/scripts/local-cluster.js), a real nats-server,
+// and — once they are built — the real controller, agents and CLI.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.js';
+import { freePort, natsServerBinary, startNats } from '../support/nats-server.js';
+import { REPO_ROOT, runCli, spawnService } from '../support/processes.js';
+import type { LogLine, ServiceProcess } from '../support/processes.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const LAUNCHER = 'dist/scripts/local-cluster.js';
+
+function launcherSaid(pattern: RegExp): (line: LogLine) => boolean {
+  return (line) => /^\[launcher\]\s/.test(line.text) && pattern.test(line.text);
+}
+
+function pidFrom(line: LogLine): number {
+  const pid = /\(pid (\d+)\)/.exec(line.text)?.[1];
+  assert.ok(pid !== undefined, `no pid in ${line.text}`);
+  return Number(pid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Index of the first output line matching, for order checks. */
+function indexOf(launcher: ServiceProcess, pattern: RegExp): number {
+  const index = launcher.lines().findIndex((line) => pattern.test(line.text));
+  assert.ok(index >= 0, `no line matching ${pattern} in:\n${launcher.output()}`);
+  return index;
+}
+
+const folders: string[] = [];
+after(async () => {
+  for (const dir of folders) await rm(dir, { recursive: true, force: true });
+});
+
+async function dataDir(): Promise<string> {
+  const dir = await tempDir('local-cluster-e2e-');
+  folders.push(dir);
+  return dir;
+}
+
+describe('npm start (scripts/local-cluster)', () => {
+  const noBinary = natsServerBinary() === undefined ? 'nats-server is not installed (bash scripts/setup.sh)' : false;
+
+  it('runs an embedded nats-server, restarts it after kill -9, and stops cleanly on SIGTERM', { skip: noBinary }, async () => {
+    const dir = await dataDir();
+    const port = await freePort();
+    const launcher = spawnService('launcher', LAUNCHER, {
+      NATS_URL: undefined,
+      NATS_PORT: String(port),
+      NODES: '0',
+      CONTROLLERS: '0',
+      DATA_DIR: dir,
+    });
+    const first = pidFrom(await launcher.waitForLog(launcherSaid(/started nats \(pid \d+\)/)));
+    await launcher.waitForLog(launcherSaid(new RegExp(`nats-server is ready at nats://127\\.0\\.0\\.1:${port}$`)));
+    assert.ok(existsSync(join(dir, 'nats', 'jetstream')), 'the store is in DATA_DIR/nats');
+    assert.ok(launcher.lines().some((line) => line.text.includes(`try:          NATS_URL=nats://127.0.0.1:${port} npx dsctl get nodes`)));
+
+    process.kill(first, 'SIGKILL');
+    await launcher.waitForLog(launcherSaid(/nats exited \(signal SIGKILL\) after .+; restarting in 1 s \(restart 1\)$/));
+    const second = pidFrom(
+      await launcher.waitForLog((line) => launcherSaid(/started nats \(pid \d+\)/)(line) && pidFrom(line) !== first),
+    );
+    await launcher.waitForLog((line) => line.text.startsWith('[nats]') && line.text.includes(`[${second}]`) && line.text.endsWith('Server is ready'));
+
+    assert.equal(await launcher.stop('SIGTERM'), 0, launcher.output());
+    assert.equal(alive(second), false, 'nats-server outlived the launcher');
+    assert.ok(indexOf(launcher, /^\[launcher\]\s+stopping nats$/) < indexOf(launcher, /^\[launcher\]\s+stopped$/));
+  });
+
+  it('uses NATS_URL and starts no server when it is set', async () => {
+    const nats = await startNats();
+    try {
+      const launcher = spawnService('launcher', LAUNCHER, {
+        NATS_URL: nats.url,
+        NODES: '0',
+        CONTROLLERS: '0',
+        DATA_DIR: await dataDir(),
+      });
+      await launcher.waitForLog((line) => line.text.includes(`NATS:         ${nats.url} (from NATS_URL; no server started)`));
+      await launcher.waitForLog((line) => line.text.includes('stop:'));
+      assert.equal(await launcher.stop('SIGINT'), 0, launcher.output());
+      assert.equal(launcher.lines().some((line) => line.text.startsWith('[nats]')), false, launcher.output());
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('refuses bad settings, naming each, and starts nothing', async () => {
+    const launcher = spawnService('launcher', LAUNCHER, { NODES: 'many', DRIVER: 'docker', DATA_DIR: await dataDir() });
+    const status = await launcher.exited;
+    assert.equal(status.code, 1);
+    assert.deepEqual(
+      launcher.lines().map((line) => [line.stream, line.text]),
+      [
+        ['stderr', 'local-cluster: bad settings:'],
+        ['stderr', '  NODES="many": expected a whole number from 0 to 1000'],
+        ['stderr', '  DRIVER="docker": expected one of process, sim'],
+      ],
+    );
+  });
+
+  const servicesMissing = ['dist/services/controller/main.js', 'dist/services/agent/main.js', 'bin/dsctl.js'].filter(
+    (file) => !existsSync(join(REPO_ROOT, file)),
+  );
+  const notBuilt = servicesMissing.length > 0 ? `not built yet: ${servicesMissing.join(', ')}` : false;
+  if (notBuilt !== false) console.log(`skipping the full-cluster test: ${notBuilt}`);
+
+  it('starts a controller and two agents that register, and stops agents, then controllers, then nats', { skip: notBuilt || noBinary }, async () => {
+    const port = await freePort();
+    const url = `nats://127.0.0.1:${port}`;
+    const launcher = spawnService('launcher', LAUNCHER, {
+      NATS_URL: undefined,
+      NATS_PORT: String(port),
+      NODES: '2',
+      CONTROLLERS: '1',
+      DRIVER: 'sim',
+      DATA_DIR: await dataDir(),
+    });
+    try {
+      for (const name of ['controller-1', 'node-1', 'node-2']) {
+        await launcher.waitForLog((line) => line.text.startsWith(`[${name}]`), { message: `output from ${name}` });
+      }
+      await eventually(
+        async () => {
+          const result = await runCli(['get', 'nodes', '-o', 'json'], { NATS_URL: url });
+          assert.equal(result.code, 0, result.stderr);
+          const list = JSON.parse(result.stdout) as { items: Array<{ metadata: { name: string } }> };
+          assert.deepEqual(list.items.map((node) => node.metadata.name).sort(), ['node-1', 'node-2']);
+        },
+        { timeoutMs: 30_000, intervalMs: 500, message: 'dsctl get nodes lists node-1 and node-2' },
+      );
+    } finally {
+      assert.equal(await launcher.stop('SIGTERM'), 0, launcher.output());
+    }
+    const agents = indexOf(launcher, /^\[launcher\]\s+stopping node-1, node-2$/);
+    const controllers = indexOf(launcher, /^\[launcher\]\s+stopping controller-1$/);
+    const nats = indexOf(launcher, /^\[launcher\]\s+stopping nats$/);
+    assert.ok(agents < controllers && controllers < nats, launcher.output());
+    assert.equal(launcher.lines().at(-1)?.text.replace(/\s+/g, ' '), '[launcher] stopped');
+  });
+});
