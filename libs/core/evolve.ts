@@ -350,3 +350,12 @@ function finishDeletionIfEmpty(state: State, ds: DsRecord): void {
 function assertNever(x: never): never {
   throw new Error(`unhandled event ${JSON.stringify(x)}`);
 }
+
+/**
+ * A message that was set aside (undecodable, invalid, forged) changes nothing, but the state has
+ * still seen that position of the log: waiting for "folded up to sequence N" must not hang on it.
+ */
+export function skipPosition(state: State, seq: number): State {
+  if (seq > state.seq) state.seq = seq;
+  return state;
+}

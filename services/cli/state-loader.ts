@@ -2,7 +2,7 @@
 // controller holds, with the same pure evolve.
 
 import type { NatsConnection } from '@nats-io/transport-node';
-import { evolve } from '../../libs/core/evolve.js';
+import { evolve, skipPosition } from '../../libs/core/evolve.js';
 import { eventRecordOf } from '../../libs/core/event-records.js';
 import { initialState, type EventRecord, type State } from '../../libs/core/state.js';
 import { openLogReader } from '../../libs/nats/log-reader.js';
@@ -45,8 +45,9 @@ export async function loadState(nc: NatsConnection, opts: LoadOptions = {}): Pro
       }
       evolve(state, env, { slots: settings.slots ?? DEFAULT_SLOTS });
     },
-    onInvalid: () => {
+    onInvalid: (msg) => {
       invalid++;
+      if (!passedTime) skipPosition(state, msg.seq);
     },
   });
   await reader.caughtUp;

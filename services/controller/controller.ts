@@ -7,7 +7,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { decodeEvent } from '../../libs/codec/codec.js';
-import { evolve } from '../../libs/core/evolve.js';
+import { evolve, skipPosition } from '../../libs/core/evolve.js';
 import { clearFor, expect, lower, newExpectations, observe, satisfied } from '../../libs/core/expectations.js';
 import { judgeLiveness } from '../../libs/core/liveness.js';
 import { reconcile, statusChanged } from '../../libs/core/reconcile.js';
@@ -108,6 +108,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
 
   const onInvalid = (msg: { subject: string; seq: number; data: Uint8Array }, reason: string): void => {
     invalid++;
+    skipPosition(state, msg.seq);
     log.warn({ subject: msg.subject, seq: msg.seq, reason }, 'log message set aside');
     setAside(js, 'controller', msg, reason).catch((err: unknown) => log.error({ err }, 'dead-letter publish failed'));
   };
