@@ -2,7 +2,9 @@
 // pods of a DaemonSet on a node in Kubernetes' order, and whether a pod is up to date. PURE.
 
 import { nodeShouldRunDaemonPod, type Verdict } from './eligibility.js';
+import { daemonTolerations } from './daemon-pod.js';
 import { effectiveTaints } from './node-taints.js';
+import { tolerates } from '../model/taints.js';
 import type { DsRecord, NodeRecord, PodRecord, State } from './state.js';
 
 export function verdictFor(ds: DsRecord, node: NodeRecord): Verdict {
@@ -34,3 +36,25 @@ export function isUpdated(ds: DsRecord, pod: PodRecord): boolean {
   return pod.hash === ds.currentHash || pod.templateGeneration === ds.templateGeneration;
 }
 
+
+/**
+ * When the pod must leave `node` because of NoExecute taints it tolerates only for a while
+ * (tolerationSeconds), as Kubernetes' taint manager computes it: per taint, the smallest
+ * tolerationSeconds of the tolerations that match it, counted from the taint's timeAdded; a
+ * taint matched by a toleration without tolerationSeconds is tolerated forever. Undefined when
+ * nothing expires (untolerated taints are eligibility's business).
+ */
+export function noExecuteDeadline(ds: DsRecord, node: NodeRecord): number | undefined {
+  const tolerations = daemonTolerations(ds.spec.template.spec);
+  let deadline: number | undefined;
+  for (const taint of effectiveTaints(node)) {
+    if (taint.effect !== 'NoExecute') continue;
+    const matching = tolerations.filter((t) => tolerates(t, taint));
+    if (matching.length === 0 || matching.some((t) => t.tolerationSeconds === undefined)) continue;
+    const seconds = Math.min(...matching.map((t) => Math.max(0, t.tolerationSeconds ?? 0)));
+    const added = taint.timeAdded ? Date.parse(taint.timeAdded) : node.readyTransitionMs;
+    const at = (Number.isNaN(added) ? node.readyTransitionMs : added) + seconds * 1000;
+    deadline = deadline === undefined ? at : Math.min(deadline, at);
+  }
+  return deadline;
+}

@@ -5,6 +5,7 @@
 // state.ts for why). Every event is idempotent to fold again where a retry could duplicate it.
 
 import type { Envelope, LogEvent } from '../events/types.js';
+import type { Taint } from '../model/types.js';
 import { matchesSelector } from '../model/selectors.js';
 import { templateHash } from './template-hash.js';
 import {
@@ -59,6 +60,7 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         name: d.node,
         incarnation: d.incarnation,
         labels: {},
+        labelsBySource: {},
         taints: {},
         unschedulable: false,
         ready: 'True',
@@ -69,7 +71,8 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         registeredMs: t,
       };
       node.incarnation = d.incarnation;
-      node.labels = d.labels;
+      node.labelsBySource = { ...node.labelsBySource, agent: d.labels };
+      node.labels = effectiveLabels(node);
       node.capacity = d.capacity;
       node.allocatable = d.allocatable;
       setReady(node, 'True', 'AgentRegistered', t);
@@ -78,12 +81,15 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
     }
     case 'NodeLabelsSet': {
       const node = state.nodes.get(e.data.node);
-      if (node) node.labels = e.data.labels;
+      if (node) {
+        node.labelsBySource = { ...node.labelsBySource, [e.data.source]: e.data.labels };
+        node.labels = effectiveLabels(node);
+      }
       break;
     }
     case 'NodeTaintsSet': {
       const node = state.nodes.get(e.data.node);
-      if (node) node.taints = { ...node.taints, [e.data.source]: e.data.taints };
+      if (node) node.taints = { ...node.taints, [e.data.source]: stampTimeAdded(node.taints[e.data.source] ?? [], e.data.taints, t) };
       break;
     }
     case 'NodeUnschedulableSet': {
@@ -139,9 +145,18 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
       if (pod && pod.uid === e.data.podUid && pod.deletionMs === undefined) {
         pod.deletionMs = t;
         pod.lastReason = e.data.reason;
+        if (e.data.reason === FAILED_DAEMON_POD) recordFailedBackoff(state, pod, t);
       }
       break;
     }
+    case 'PodDeleteRequested': {
+      const pod = reportedPod(state, e.data);
+      if (pod && pod.deleteRequestedMs === undefined) pod.deleteRequestedMs = t;
+      break;
+    }
+    case 'ClockTicked':
+      // Only time passes: the envelope's stream time becomes the state's `lastTimeMs`.
+      break;
     case 'PodStarted': {
       const pod = reportedPod(state, e.data);
       if (!pod) break;
@@ -255,6 +270,7 @@ function applyDaemonSet(
         { revision: 1, hash, template: d.spec.template, changeCause, appliedMs: env.timeMs, seq: env.seq },
       ],
       createsByNode: new Map(),
+      failedBackoff: new Map(),
       lastSpecSeq: env.seq,
     };
     state.daemonSets.set(key, ds);
@@ -285,6 +301,37 @@ function adoptOrphans(state: State, ds: DsRecord): void {
     pod.owner = { name: ds.name, uid: ds.uid };
     indexPod(state, key, pod);
   }
+}
+
+export const FAILED_DAEMON_POD = 'FailedDaemonPod';
+export const FAILED_BACKOFF_INITIAL_MS = 1_000;
+export const FAILED_BACKOFF_MAX_MS = 15 * 60_000;
+
+/**
+ * Kubernetes' flowcontrol.Backoff.Next for key dsUID/node: the first failure (or one after the
+ * entry went stale: 2 x max without an update) starts at 1 s; each further one doubles, up to 15 min.
+ */
+function recordFailedBackoff(state: State, pod: PodRecord, t: number): void {
+  if (!pod.owner) return;
+  const ds = state.daemonSets.get(dsKey(pod.namespace, pod.owner.name));
+  if (!ds || ds.uid !== pod.owner.uid) return;
+  const prev = ds.failedBackoff.get(pod.node);
+  const stale = !prev || t - prev.lastMs > 2 * FAILED_BACKOFF_MAX_MS;
+  const delayMs = stale ? FAILED_BACKOFF_INITIAL_MS : Math.min(prev.delayMs * 2, FAILED_BACKOFF_MAX_MS);
+  ds.failedBackoff.set(pod.node, { delayMs, lastMs: t });
+}
+
+/** NoExecute taints carry the time they were added (tolerationSeconds counts from it); a taint kept keeps its time. */
+function stampTimeAdded(previous: readonly Taint[], next: readonly Taint[], t: number): Taint[] {
+  return next.map((taint) => {
+    if (taint.effect !== 'NoExecute' || taint.timeAdded) return taint;
+    const kept = previous.find((p) => p.key === taint.key && p.effect === taint.effect && p.value === taint.value);
+    return { ...taint, timeAdded: kept?.timeAdded ?? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  });
+}
+
+export function effectiveLabels(node: NodeRecord): NodeRecord['labels'] {
+  return { ...(node.labelsBySource.agent ?? {}), ...(node.labelsBySource.admin ?? {}) };
 }
 
 function setReady(node: NodeRecord, status: NodeRecord['ready'], reason: string, t: number): void {

@@ -10,18 +10,27 @@ import type { IntOrString } from '../model/types.js';
 import type { Verdict } from './eligibility.js';
 import { daemonPodSpec } from './daemon-pod.js';
 import { createIdentity, deleteCommandId, podNameFor } from './ids.js';
-import { isUpdated, podsOnNode, verdictFor } from './daemon-view.js';
-import { computeStatus, isPodAvailable } from './status.js';
+import { isUpdated, noExecuteDeadline, podsOnNode, verdictFor } from './daemon-view.js';
+import { FAILED_DAEMON_POD } from './evolve.js';
+import { computeStatus, isPodAvailable, isPodReady } from './status.js';
 import { podKey, type DsKey, type DsRecord, type DsStatus, type PodRecord, type State } from './state.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 export const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
 
 export interface ReconcileContext {
+  /**
+   * "Now" for time-dependent decisions. The controller passes the stream time of the latest
+   * event it folded (state.lastTimeMs), never its wall clock, so a replay decides the same.
+   */
   readonly nowMs: number;
   /** Epoch of the slot lease this controller holds for the DaemonSet's slot. */
   readonly epoch: number;
+  /** At most this many creates and, separately, deletes per pass (Kubernetes' BurstReplicas, 250). */
+  readonly burst?: number;
 }
+
+export const DEFAULT_BURST = 250;
 
 export interface Decision {
   readonly commands: readonly PodCommand[];
@@ -47,6 +56,20 @@ export function scaledValue(value: IntOrString | undefined, desired: number): nu
   return Math.ceil((desired * Number(m[1])) / 100);
 }
 
+/**
+ * Kubernetes' updatedDesiredNodeCounts: maxSurge and maxUnavailable scaled to the desired node
+ * count; when both come out 0 on a non-empty DaemonSet, maxUnavailable is 1 so a rollout can move.
+ */
+export function rollingBudget(
+  ru: { readonly maxUnavailable?: IntOrString; readonly maxSurge?: IntOrString },
+  desired: number,
+): { maxSurge: number; maxUnavailable: number } {
+  const maxSurge = scaledValue(ru.maxSurge, desired);
+  let maxUnavailable = scaledValue(ru.maxUnavailable, desired);
+  if (desired > 0 && maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
+  return { maxSurge, maxUnavailable };
+}
+
 export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Decision {
   const ds = state.daemonSets.get(key);
   if (!ds) return { commands: [], phase: 'idle' };
@@ -61,7 +84,22 @@ export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Deci
   }
 
   const verdicts = new Map<string, Verdict>();
-  for (const node of state.nodes.values()) verdicts.set(node.name, verdictFor(ds, node));
+  for (const node of state.nodes.values()) {
+    let v = verdictFor(ds, node);
+    // A NoExecute taint tolerated only for tolerationSeconds: no new pod goes there, and the
+    // running one is evicted when the time runs out (Kubernetes' taint manager).
+    if (v.shouldContinueRunning) {
+      const deadline = noExecuteDeadline(ds, node);
+      if (deadline !== undefined) {
+        if (ctx.nowMs >= deadline) v = { shouldRun: false, shouldContinueRunning: false, reason: 'TaintManagerEviction' };
+        else {
+          v = { shouldRun: false, shouldContinueRunning: true, reason: 'NoExecuteTolerationExpiring' };
+          b.wakeAt(deadline);
+        }
+      }
+    }
+    verdicts.set(node.name, v);
+  }
 
   manage(state, ds, verdicts, b, ctx.nowMs);
   let phase: Decision['phase'] = b.commands.length ? 'manage' : 'idle';
@@ -71,10 +109,11 @@ export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Deci
   }
 
   const { status, wakeAtMs } = computeStatus(state, ds, verdicts, ctx.nowMs, ds.generation);
+  if (wakeAtMs !== undefined) b.wakeAt(wakeAtMs);
   return {
     commands: b.commands,
     status: statusChanged(ds.status, status) ? status : undefined,
-    wakeAtMs,
+    wakeAtMs: b.wakeAtMs,
     phase,
   };
 }
@@ -101,8 +140,14 @@ function manage(state: State, ds: DsRecord, verdicts: Map<string, Verdict>, b: C
       const running: PodRecord[] = [];
       for (const pod of pods) {
         if (pod.deletionMs !== undefined) continue;
-        if (pod.phase === 'Failed') b.remove(pod, 'FailedDaemonPod');
-        else if (pod.phase === 'Succeeded') b.remove(pod, 'SucceededDaemonPod');
+        if (pod.deleteRequestedMs !== undefined) {
+          b.remove(pod, 'DeletedByUser');
+        } else if (pod.phase === 'Failed') {
+          // Kubernetes' failedPodsBackoff: delete now unless the node's back-off is running.
+          const backoff = ds.failedBackoff.get(node.name);
+          if (backoff && nowMs - backoff.lastMs < backoff.delayMs) b.wakeAt(backoff.lastMs + backoff.delayMs);
+          else b.remove(pod, FAILED_DAEMON_POD);
+        } else if (pod.phase === 'Succeeded') b.remove(pod, 'SucceededDaemonPod');
         else running.push(pod);
       }
       if (!surge) {
@@ -115,7 +160,10 @@ function manage(state: State, ds: DsRecord, verdicts: Map<string, Verdict>, b: C
           const oldestOld = running.find((p) => !isUpdated(ds, p));
           for (const p of running) if (p !== oldestNew && p !== oldestOld) b.remove(p, 'ExcessDaemonPod');
           if (oldestNew && oldestOld) {
-            if (!isPodAvailable(oldestOld, ds.spec.minReadySeconds, nowMs) || isPodAvailable(oldestNew, ds.spec.minReadySeconds, nowMs)) {
+            // podsShouldBeOnNode: the old pod goes when it is not READY (IsPodReady, not
+            // IsPodAvailable: a ready old pod inside its minReadySeconds still serves), or once
+            // the new pod is available.
+            if (!isPodReady(oldestOld) || isPodAvailable(oldestNew, ds.spec.minReadySeconds, nowMs)) {
               b.remove(oldestOld, 'SurgeReplaced');
             }
           }
@@ -153,9 +201,7 @@ function rollingUpdate(state: State, ds: DsRecord, verdicts: Map<string, Verdict
     .filter((n) => verdicts.get(n.name)!.shouldRun || (state.podsByOwner.get(ds.uid)?.has(n.name) ?? false))
     .sort((a, b2) => (a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0));
   const desired = [...verdicts.values()].filter((v) => v.shouldRun).length;
-  let maxUnavailable = scaledValue(strategy.rollingUpdate.maxUnavailable, desired);
-  const maxSurge = scaledValue(strategy.rollingUpdate.maxSurge, desired);
-  if (desired > 0 && maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
+  const { maxSurge, maxUnavailable } = rollingBudget(strategy.rollingUpdate, desired);
 
   if (maxSurge === 0) {
     let numUnavailable = 0;
@@ -220,8 +266,11 @@ function rollingUpdate(state: State, ds: DsRecord, verdicts: Map<string, Verdict
 /** Builds commands with deterministic ids and pod names that are unique in the state. */
 class CommandBuilder {
   readonly commands: PodCommand[] = [];
+  wakeAtMs: number | undefined;
   private readonly namesTaken = new Set<string>();
   private readonly attempts = new Map<string, number>();
+  private creates = 0;
+  private deletes = 0;
 
   constructor(
     private readonly state: State,
@@ -229,7 +278,18 @@ class CommandBuilder {
     private readonly ctx: ReconcileContext,
   ) {}
 
+  wakeAt(ms: number): void {
+    this.wakeAtMs = this.wakeAtMs === undefined ? ms : Math.min(this.wakeAtMs, ms);
+  }
+
+  private get burst(): number {
+    return this.ctx.burst ?? DEFAULT_BURST;
+  }
+
   create(node: string): void {
+    // Past the burst the rest waits for the next pass (after these are seen back).
+    if (this.creates >= this.burst) return;
+    this.creates++;
     const ds = this.ds;
     const attempt = this.attempts.get(node) ?? ds.createsByNode.get(node) ?? 0;
     this.attempts.set(node, attempt + 1);
@@ -270,7 +330,9 @@ class CommandBuilder {
   }
 
   remove(pod: PodRecord, reason: string): void {
+    if (this.deletes >= this.burst) return;
     if (this.commands.some((c) => c.type === 'PodDelete' && c.data.podUid === pod.uid)) return;
+    this.deletes++;
     const cmd: PodDelete = {
       type: 'PodDelete',
       v: 1,

@@ -6,7 +6,7 @@
 // Times are stream times in epoch milliseconds.
 
 import type { DefaultedDaemonSetSpec, Labels, PodTemplateSpec, Taint } from '../model/types.js';
-import type { DeletePropagation, DaemonSetStatusUpdated, TaintSource } from '../events/types.js';
+import type { DeletePropagation, DaemonSetStatusUpdated, NodeFactSource, TaintSource } from '../events/types.js';
 
 export type DsKey = string; // `${namespace}/${name}`
 export type PodKey = string; // `${namespace}/${podName}`
@@ -47,6 +47,11 @@ export interface DsRecord {
   status?: DsStatus;
   /** Creates issued per node so far: the attempt number in the next create's deterministic id. */
   createsByNode: Map<string, number>;
+  /**
+   * Failed-pod back-off per node (Kubernetes' failedPodsBackoff, key dsUID/node): a failed pod
+   * is deleted only once `lastMs + delayMs` has passed; each delete doubles the delay (1 s → 15 min).
+   */
+  failedBackoff: Map<string, { delayMs: number; lastMs: number }>;
   /** Seq of the last DaemonSetApplied: `dsctl apply` states it for optimistic concurrency. */
   lastSpecSeq: number;
 }
@@ -54,7 +59,9 @@ export interface DsRecord {
 export interface NodeRecord {
   readonly name: string;
   incarnation: string;
+  /** Effective labels: the agent's overlaid by the admin's (see labelsBySource). */
   labels: Labels;
+  labelsBySource: Partial<Record<NodeFactSource, Labels>>;
   /** Taints by the source that owns them; see effectiveTaints(). */
   taints: Partial<Record<TaintSource, readonly Taint[]>>;
   unschedulable: boolean;
@@ -87,6 +94,8 @@ export interface PodRecord {
   restartCount: number;
   /** Set when a PodDelete was issued: the pod is terminating. */
   deletionMs?: number;
+  /** Set when an admin asked for the pod's deletion (dsctl delete pod); the controller acts on it. */
+  deleteRequestedMs?: number;
   lastReason?: string;
 }
 

@@ -4,9 +4,14 @@ import type { Verdict } from './eligibility.js';
 import type { DsRecord, DsStatus, PodRecord, State } from './state.js';
 import { isUpdated, podsOnNode, verdictFor } from './daemon-view.js';
 
+/** podutil.IsPodReady: the Ready condition is True (a pod that is not Running never is, here). */
+export function isPodReady(pod: PodRecord): boolean {
+  return pod.ready && pod.phase === 'Running';
+}
+
 /** podutil.IsPodAvailable: Ready, and Ready for longer than minReadySeconds. */
 export function isPodAvailable(pod: PodRecord, minReadySeconds: number, nowMs: number): boolean {
-  if (!pod.ready || pod.phase !== 'Running') return false;
+  if (!isPodReady(pod)) return false;
   if (minReadySeconds <= 0) return true;
   return pod.readyTransitionMs + minReadySeconds * 1000 < nowMs;
 }
@@ -43,7 +48,7 @@ export function computeStatus(
       if (!scheduled) continue;
       current++;
       const pod0 = pods[0]!;
-      if (pod0.ready && pod0.phase === 'Running') {
+      if (isPodReady(pod0)) {
         ready++;
         if (isPodAvailable(pod0, minReady, nowMs)) available++;
         else {

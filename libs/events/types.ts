@@ -12,8 +12,13 @@ import type {
   Taint,
 } from '../model/types.js';
 
-/** Who owns a slice of a node's taints. Effective taints are the union of all sources. */
-export type TaintSource = 'agent' | 'admin';
+/**
+ * Who owns a slice of a node's labels or taints: the node's agent (its flags and measured
+ * conditions) or an admin (dsctl label/taint). Effective taints are the union of both; effective
+ * labels are the agent's overlaid by the admin's, so an agent restart never wipes admin labels.
+ */
+export type NodeFactSource = 'agent' | 'admin';
+export type TaintSource = NodeFactSource;
 
 export type DeletePropagation = 'background' | 'foreground' | 'orphan';
 
@@ -64,7 +69,8 @@ export interface NodeRegistered {
 export interface NodeLabelsSet {
   readonly type: 'NodeLabelsSet';
   readonly v: 1;
-  readonly data: { readonly node: string; readonly labels: Labels };
+  /** Replaces the labels owned by `source` (NodeRegistered sets the agent's). */
+  readonly data: { readonly node: string; readonly source: NodeFactSource; readonly labels: Labels };
 }
 
 export interface NodeTaintsSet {
@@ -149,6 +155,15 @@ export interface PodDelete {
   };
 }
 
+// ---- Admin requests (dsctl) -----------------------------------------------------------------
+
+/** `dsctl delete pod`: the slot's controller turns it into a PodDelete (with its epoch). */
+export interface PodDeleteRequested {
+  readonly type: 'PodDeleteRequested';
+  readonly v: 1;
+  readonly data: { readonly node: string; readonly namespace: string; readonly podName: string; readonly podUid: string };
+}
+
 // ---- Pod reports (agent) --------------------------------------------------------------------
 
 export interface PodReportBase {
@@ -230,6 +245,17 @@ export interface DaemonSetStatusUpdated {
   };
 }
 
+/**
+ * Time entering the log: a controller writes it when a time-dependent decision is due
+ * (minReadySeconds elapsed, a back-off expired, a tolerationSeconds ran out). Reconcile's
+ * "now" is the stream time of the latest event, so replaying the log decides the same.
+ */
+export interface ClockTicked {
+  readonly type: 'ClockTicked';
+  readonly v: 1;
+  readonly data: { readonly slot: number; readonly reason: string };
+}
+
 export interface ShardAcquired {
   readonly type: 'ShardAcquired';
   readonly v: 1;
@@ -264,6 +290,8 @@ export type LogEvent =
   | PodDeleted
   | CommandRejected
   | DaemonSetStatusUpdated
+  | PodDeleteRequested
+  | ClockTicked
   | ShardAcquired;
 
 export type AnyEvent = LogEvent | Heartbeat;

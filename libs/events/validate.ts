@@ -34,6 +34,8 @@ import type {
   PodStarted,
   PodSucceeded,
   ShardAcquired,
+  PodDeleteRequested,
+  ClockTicked,
 } from './types.js';
 import type { Taint } from '../model/types.js';
 import type { RawEvent } from './upcast.js';
@@ -262,7 +264,7 @@ const VALIDATORS: Validators = {
       allocatable: STRING_MAP,
     }),
   },
-  NodeLabelsSet: { v: 1, data: shape<NodeLabelsSet['data']>({ node: NAME, labels: LABELS }) },
+  NodeLabelsSet: { v: 1, data: shape<NodeLabelsSet['data']>({ node: NAME, source: oneOf(['agent', 'admin']), labels: LABELS }) },
   NodeTaintsSet: {
     v: 1,
     data: shape<NodeTaintsSet['data']>({ node: NAME, source: oneOf(['agent', 'admin']), taints: arrayOf(TAINT) }),
@@ -340,6 +342,11 @@ const VALIDATORS: Validators = {
       }),
     }),
   },
+  PodDeleteRequested: {
+    v: 1,
+    data: shape<PodDeleteRequested['data']>({ node: NAME, namespace: NAME, podName: NAME, podUid: NAME }),
+  },
+  ClockTicked: { v: 1, data: shape<ClockTicked['data']>({ slot: COUNT, reason: TEXT }) },
   ShardAcquired: { v: 1, data: shape<ShardAcquired['data']>({ slot: COUNT, owner: NAME, epoch: COUNT }) },
   Heartbeat: {
     v: 1,
@@ -406,11 +413,13 @@ export function eventNode(event: AnyEvent): string | undefined {
     case 'PodSucceeded':
     case 'PodDeleted':
     case 'CommandRejected':
+    case 'PodDeleteRequested':
     case 'Heartbeat':
       return event.data.node;
     case 'DaemonSetApplied':
     case 'DaemonSetDeleted':
     case 'DaemonSetStatusUpdated':
+    case 'ClockTicked':
     case 'ShardAcquired':
       return undefined;
     default: {

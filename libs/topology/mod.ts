@@ -3,7 +3,7 @@ export {
   CONFIG_BUCKET, CONFIG_SLOTS_KEY, LEASE_BUCKET, DEFAULT_SLOTS,
   HEADER_REASON, HEADER_ORIGINAL_SUBJECT, HEADER_ORIGINAL_SEQ, HEADER_CONSUMER,
   dsSubject, dsStatusSubject, dsSlotFilter, DS_ALL_FILTER, nodeSubject, NODE_ALL_FILTER, lifeSubject,
-  commandSubject, nodeCommandFilter, podReportSubject, shardSubject, heartbeatSubject,
+  commandSubject, nodeCommandFilter, podReportSubject, podRequestSubject, clockSubject, shardSubject, heartbeatSubject,
   HEARTBEAT_ALL_FILTER, deadLetterSubject, leaseKey,
 } from './names.js';
 export { escapeToken, unescapeToken } from './escape.js';

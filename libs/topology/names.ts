@@ -72,6 +72,16 @@ export function podReportSubject(slot: number, node: string): string {
   return `ev.pod.${slot}.${escapeToken(node)}`;
 }
 
+/** `ev.podreq.<slot>.<node>`: PodDeleteRequested (admins). */
+export function podRequestSubject(slot: number, node: string): string {
+  return `ev.podreq.${slot}.${escapeToken(node)}`;
+}
+
+/** `ev.clock.<slot>`: ClockTicked (the slot's controller). */
+export function clockSubject(slot: number): string {
+  return `ev.clock.${slot}`;
+}
+
 /** `ev.shard.<slot>`: ShardAcquired. */
 export function shardSubject(slot: number): string {
   return `ev.shard.${slot}`;

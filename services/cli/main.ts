@@ -1,94 +1,23 @@
 // dsctl: kubectl's verbs, flags and output for DaemonSets, their pods and nodes, over the log.
 
 import { Command, Option } from 'commander';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { State } from '../../libs/core/state.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { parseSelectorString } from '../../libs/model/selectors.js';
-import { BusUnavailableError, connectBus } from '../../libs/nats/connect.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { readTopology } from '../../libs/nats/topology.js';
 import type { DeletePropagation } from '../../libs/events/types.js';
-import { dsSubject } from '../../libs/topology/names.js';
+import { dsSubject, podRequestSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { applyManifests, lastSpec, parseManifests, readInput } from './apply.js';
 import { CliError, notFound } from './errors.js';
-import { renderGet, type GetKind, type GetOutput } from './render/get.js';
+import { outputOf, splitKindName, visible, withBus, type GetFlags } from './context.js';
+import { registerNodeCommands } from './node-commands.js';
+import { registerRolloutCommands } from './rollout-commands.js';
+import { renderGet } from './render/get.js';
 import { describeDaemonSet } from './render/describe.js';
 import { renderEvents } from './render/events.js';
 import { loadState, type LoadOptions } from './state-loader.js';
-
-const KIND_ALIASES: Record<string, GetKind> = {
-  ds: 'ds',
-  daemonset: 'ds',
-  daemonsets: 'ds',
-  'daemonset.apps': 'ds',
-  'daemonsets.apps': 'ds',
-  po: 'pods',
-  pod: 'pods',
-  pods: 'pods',
-  no: 'nodes',
-  node: 'nodes',
-  nodes: 'nodes',
-};
-
-interface GlobalOpts {
-  server?: string;
-}
-
-interface GetFlags {
-  namespace?: string;
-  allNamespaces?: boolean;
-  output?: string;
-  selector?: string;
-}
-
-/** `ds/NAME` or `ds NAME` → kind and name. */
-export function splitKindName(kindArg: string, nameArg: string | undefined): { kind: GetKind; name?: string } {
-  let kindText = kindArg;
-  let name = nameArg;
-  const slash = kindArg.indexOf('/');
-  if (slash > 0) {
-    kindText = kindArg.slice(0, slash);
-    if (name !== undefined) throw new CliError('error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form');
-    name = kindArg.slice(slash + 1);
-  }
-  const kind = KIND_ALIASES[kindText.toLowerCase()];
-  if (!kind) throw new CliError(`error: the server doesn't have a resource type "${kindText}"`);
-  return { kind, ...(name !== undefined ? { name } : {}) };
-}
-
-function outputOf(o: string | undefined): GetOutput {
-  if (o === undefined) return 'table';
-  if (o === 'wide' || o === 'json' || o === 'yaml' || o === 'name') return o;
-  throw new CliError(`error: unable to match a printer suitable for the output format "${o}", allowed formats are: json,name,wide,yaml`);
-}
-
-async function withBus<T>(program: Command, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const g = program.opts<GlobalOpts>();
-  const url = g.server ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
-  let nc: NatsConnection;
-  try {
-    nc = await connectBus({ url, name: 'dsctl', once: true });
-  } catch (err) {
-    if (err instanceof BusUnavailableError) {
-      throw new CliError(`${err.message}\nIs the cluster running? Start one with \`npm start\`, or point dsctl at it with --server or NATS_URL.`);
-    }
-    throw err;
-  }
-  try {
-    return await fn(nc);
-  } finally {
-    await nc.close();
-  }
-}
-
-function visible(state: State): State {
-  // A DaemonSet deleted in the background is gone for readers at once (Kubernetes removes the
-  // object first and collects its pods afterwards); a foreground delete stays visible.
-  const daemonSets = new Map([...state.daemonSets].filter(([, ds]) => ds.deletion?.propagation !== 'background'));
-  return { ...state, daemonSets };
-}
 
 async function runGet(program: Command, kindArg: string, nameArg: string | undefined, flags: GetFlags, load: LoadOptions): Promise<number> {
   const { kind, name } = splitKindName(kindArg, nameArg);
@@ -177,15 +106,20 @@ export function buildProgram(): Command {
 
   program
     .command('delete')
-    .description('Delete a DaemonSet (its pods go too unless --cascade=orphan)')
-    .argument('<kind>', 'ds')
+    .description('Delete a DaemonSet (its pods go too unless --cascade=orphan), or a pod (its DaemonSet replaces it)')
+    .argument('<kind>', 'ds|pod')
     .argument('[name]')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .addOption(new Option('--cascade [policy]', 'background|foreground|orphan').default('background'))
     .action(async (kindArg: string, nameArg: string | undefined, flags: { namespace: string; cascade: string | boolean }) => {
       const { kind, name } = splitKindName(kindArg, nameArg);
-      if (kind !== 'ds') throw new CliError('error: dsctl delete supports daemonsets only (pods: coming with rollouts)');
+      if (kind === 'nodes') throw new CliError('error: nodes leave by stopping their agent (it deregisters on SIGTERM)');
       if (!name) throw new CliError('error: resource(s) were provided, but no name was specified');
+      if (kind === 'pods') {
+        await withBus(program, (nc) => requestPodDeletion(nc, flags.namespace, name));
+        process.stdout.write(`pod "${name}" deleted\n`);
+        return;
+      }
       const cascade = flags.cascade === true || flags.cascade === 'true' ? 'background' : flags.cascade === 'false' ? 'orphan' : flags.cascade;
       if (cascade !== 'background' && cascade !== 'foreground' && cascade !== 'orphan') {
         throw new CliError(`error: invalid cascade value (${String(cascade)}). Must be "background", "foreground", or "orphan".`);
@@ -226,6 +160,9 @@ export function buildProgram(): Command {
       process.stdout.write(renderEvents(events, { ...flags, nowMs: Date.now() }));
     });
 
+  registerRolloutCommands(program);
+  registerNodeCommands(program);
+
   const replay = program
     .command('replay')
     .description('Show state as it was at a point of the log: dsctl replay --at SEQ|TIME get ...')
@@ -233,6 +170,24 @@ export function buildProgram(): Command {
   addGetCommand(replay, program, () => parseAt(replay.opts<{ at: string }>().at));
 
   return program;
+}
+
+/**
+ * `dsctl delete pod`: the pod's controller (not the CLI, which holds no lease) turns the request
+ * into a PodDelete with its epoch; the agent stops the pod and the DaemonSet decides what comes next.
+ */
+async function requestPodDeletion(nc: NatsConnection, namespace: string, name: string): Promise<void> {
+  const { state } = await loadState(nc);
+  const pod = state.pods.get(`${namespace}/${name}`);
+  if (!pod) throw notFound('pods', name);
+  const ds = pod.owner ? state.daemonSets.get(`${namespace}/${pod.owner.name}`) : undefined;
+  if (!ds || ds.uid !== pod.owner?.uid) {
+    throw new CliError(`error: pod "${name}" has no controlling DaemonSet here; nothing would act on its deletion`);
+  }
+  await publishEvent(jetstream(nc), {
+    subject: podRequestSubject(ds.slot, pod.node),
+    event: { type: 'PodDeleteRequested', v: 1, data: { node: pod.node, namespace, podName: name, podUid: pod.uid } },
+  });
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

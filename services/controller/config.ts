@@ -14,6 +14,7 @@ export const ENV_VARS = [
   'NODE_GRACE_MS',
   'LEASE_TTL_MS',
   'SHUTDOWN_GRACE_MS',
+  'BURST',
 ] as const;
 
 export interface ControllerConfig {
@@ -27,6 +28,8 @@ export interface ControllerConfig {
   readonly nodeGraceMs: number;
   readonly leaseTtlMs: number;
   readonly shutdownGraceMs: number;
+  /** Creates (and, separately, deletes) per reconcile pass of one DaemonSet (Kubernetes' BurstReplicas). */
+  readonly burst: number;
 }
 
 export function loadControllerConfig(env: Env): ControllerConfig {
@@ -40,6 +43,7 @@ export function loadControllerConfig(env: Env): ControllerConfig {
     nodeGraceMs: r.int('NODE_GRACE_MS', 40_000, { min: 100 }),
     leaseTtlMs: r.int('LEASE_TTL_MS', 15_000, { min: 500 }),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, { min: 100 }),
+    burst: r.int('BURST', 250, { min: 1, max: 100_000 }),
   };
   r.done();
   return Object.freeze(cfg);

@@ -21,7 +21,7 @@ import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { publishEvent, publishMany, type PublishItem } from '../../libs/nats/publish.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
-import { commandSubject, dsStatusSubject, HEARTBEAT_ALL_FILTER, LEASE_BUCKET, lifeSubject, shardSubject } from '../../libs/topology/names.js';
+import { clockSubject, commandSubject, dsStatusSubject, HEARTBEAT_ALL_FILTER, LEASE_BUCKET, lifeSubject, shardSubject } from '../../libs/topology/names.js';
 import { nodeSlot } from '../../libs/topology/slot.js';
 import type { ControllerConfig } from './config.js';
 
@@ -34,6 +34,8 @@ export interface ControllerHandle {
 
 const PROGRESS_EVERY_MS = 1000;
 const PUBLISH_RETRY_MS = 1000;
+/** A tick never comes sooner than this after it was asked for (guards against clock skew loops). */
+const MIN_TICK_MS = 20;
 
 export async function startController(nc: NatsConnection, config: ControllerConfig, log: Logger): Promise<ControllerHandle> {
   const lifecycle = new Lifecycle(log);
@@ -47,6 +49,8 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   const dirty = new Set<DsKey>();
   const lastSeen = new Map<string, number>();
   const pendingVerdicts = new Set<string>();
+  /** Slots with a ClockTicked in flight (published, not yet folded back). */
+  const ticking = new Set<number>();
   const timers: NodeJS.Timeout[] = [];
   let invalid = 0;
   let live = false;
@@ -91,6 +95,13 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       case 'NodeTaintsSet':
       case 'NodeUnschedulableSet':
       case 'NodeDeregistered':
+        touched = 'all';
+        break;
+      case 'PodDeleteRequested':
+        touched = ownerKey(state, e.data.namespace, e.data.podName);
+        break;
+      case 'ClockTicked':
+        ticking.delete(e.data.slot);
         touched = 'all';
         break;
       case 'DaemonSetStatusUpdated':
@@ -157,7 +168,9 @@ export async function startController(nc: NatsConnection, config: ControllerConf
         }
         const lease = leases.heldSlots().get(ds.slot);
         if (!lease || !satisfied(exp, key, nowMs)) continue;
-        const d = reconcile(state, key, { nowMs, epoch: lease.epoch });
+        // Decide on the log's own clock (the stream time of the last event folded), so that a
+        // replay of the log makes the same decisions; the wall clock only schedules ticks.
+        const d = reconcile(state, key, { nowMs: state.lastTimeMs, epoch: lease.epoch, burst: config.burst });
         const ids = d.commands.map((c) => c.data.id);
         expect(exp, key, ids, nowMs);
         for (const c of d.commands) {
@@ -201,16 +214,28 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     }
   }
 
+  /** Time must pass in the log for `key` at `atMs`: publish a ClockTicked for its slot then. */
   function wakeAt(key: DsKey, atMs: number): void {
     const existing = wakeTimers.get(key);
     if (existing && existing.atMs <= atMs) return;
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       wakeTimers.delete(key);
-      markDirty(key);
-    }, Math.max(0, atMs - Date.now()));
+      const ds = state.daemonSets.get(key);
+      if (!ds || !owns(ds.slot) || stopping) return;
+      tick(ds.slot, 'wake');
+    }, Math.max(MIN_TICK_MS, atMs - Date.now()));
     timer.unref();
     wakeTimers.set(key, { atMs, timer });
+  }
+
+  function tick(slot: number, reason: string): void {
+    if (ticking.has(slot)) return;
+    ticking.add(slot);
+    publishEvent(js, { subject: clockSubject(slot), event: { type: 'ClockTicked', v: 1, data: { slot, reason } } }).catch((err: unknown) => {
+      ticking.delete(slot);
+      log.error({ err, shard: slot }, 'clock tick publish failed');
+    });
   }
 
   // ---- replay ------------------------------------------------------------------------------------

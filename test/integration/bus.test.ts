@@ -88,7 +88,7 @@ describe('bus integration (real nats-server)', () => {
     });
     assert.ok(controller.state.seq >= bad.seq, 'the controller folded past the bad message');
     // Still live: a label change on a real node is folded.
-    await publishEvent(js, { subject: nodeSubject('n1'), event: { type: 'NodeLabelsSet', v: 1, data: { node: 'n1', labels: { zone: 'a' } } } });
+    await publishEvent(js, { subject: nodeSubject('n1'), event: { type: 'NodeLabelsSet', v: 1, data: { node: 'n1', source: 'admin', labels: { zone: 'a' } } } });
     await eventually(() => assert.equal(controller.state.nodes.get('n1')?.labels['zone'], 'a'));
   });
 

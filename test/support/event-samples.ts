@@ -68,7 +68,7 @@ export const EVENT_SAMPLES: EventSamples = {
       allocatable: { cpu: '3800m', memory: '15Gi', pods: '110' },
     },
   },
-  NodeLabelsSet: { type: 'NodeLabelsSet', v: 1, data: { node: NODE, labels: { 'topology.kubernetes.io/zone': 'eu-1a' } } },
+  NodeLabelsSet: { type: 'NodeLabelsSet', v: 1, data: { node: NODE, source: 'admin', labels: { 'topology.kubernetes.io/zone': 'eu-1a' } } },
   NodeTaintsSet: {
     type: 'NodeTaintsSet',
     v: 1,
@@ -152,6 +152,12 @@ export const EVENT_SAMPLES: EventSamples = {
       },
     },
   },
+  PodDeleteRequested: {
+    type: 'PodDeleteRequested',
+    v: 1,
+    data: { node: NODE, namespace: 'kube-system', podName: 'fluentd-x7k2p', podUid: '3f1c2a9e-0b4d-4e8f-9a6b-1c2d3e4f5a6b' },
+  },
+  ClockTicked: { type: 'ClockTicked', v: 1, data: { slot: SLOT, reason: 'minReadySeconds' } },
   ShardAcquired: { type: 'ShardAcquired', v: 1, data: { slot: SLOT, owner: 'controller-1', epoch: EPOCH } },
   Heartbeat: { type: 'Heartbeat', v: 1, data: { node: NODE, incarnation: 'inc-1', sentMs: 1_714_557_600_000 } },
 };

@@ -150,8 +150,8 @@ export function addNodes(start: number, count: number, labels: Labels = {}): Nod
   return Array.from({ length: count }, (_, i) => nodeRegistered(`node-${start + i}`, labels));
 }
 
-export function nodeLabelsSet(node: string, labels: Labels): NodeLabelsSet {
-  return { type: 'NodeLabelsSet', v: 1, data: { node, labels } };
+export function nodeLabelsSet(node: string, labels: Labels, source: TaintSource = 'agent'): NodeLabelsSet {
+  return { type: 'NodeLabelsSet', v: 1, data: { node, source, labels } };
 }
 
 export function taintsSet(node: string, taints: readonly Taint[], source: TaintSource = 'admin'): NodeTaintsSet {

@@ -52,6 +52,7 @@ export function makeDs(name: string, over: DsOverrides = {}): DsRecord {
     currentHash: hash,
     revisions: over.revisions ?? [revision(hash, spec.template)],
     createsByNode: new Map(),
+    failedBackoff: new Map(),
     lastSpecSeq: 1,
     ...over,
   };
@@ -62,6 +63,7 @@ export function makeNode(name: string, over: Partial<Omit<NodeRecord, 'name'>> =
     name,
     incarnation: `inc-${name}`,
     labels: { 'kubernetes.io/hostname': name },
+    labelsBySource: { agent: { 'kubernetes.io/hostname': name } },
     taints: {},
     unschedulable: false,
     ready: 'True',

@@ -1,0 +1,82 @@
+// What every dsctl command shares: resolving kind/name arguments, output formats, reaching the
+// bus, and the reader's view of the state.
+
+import type { Command } from 'commander';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { State } from '../../libs/core/state.js';
+import { BusUnavailableError, connectBus } from '../../libs/nats/connect.js';
+import { CliError } from './errors.js';
+import type { GetKind, GetOutput } from './render/get.js';
+
+export const KIND_ALIASES: Record<string, GetKind> = {
+  ds: 'ds',
+  daemonset: 'ds',
+  daemonsets: 'ds',
+  'daemonset.apps': 'ds',
+  'daemonsets.apps': 'ds',
+  po: 'pods',
+  pod: 'pods',
+  pods: 'pods',
+  no: 'nodes',
+  node: 'nodes',
+  nodes: 'nodes',
+};
+
+export interface GlobalOpts {
+  server?: string;
+}
+
+export interface GetFlags {
+  namespace?: string;
+  allNamespaces?: boolean;
+  output?: string;
+  selector?: string;
+}
+
+/** `ds/NAME` or `ds NAME` → kind and name. */
+export function splitKindName(kindArg: string, nameArg: string | undefined): { kind: GetKind; name?: string } {
+  let kindText = kindArg;
+  let name = nameArg;
+  const slash = kindArg.indexOf('/');
+  if (slash > 0) {
+    kindText = kindArg.slice(0, slash);
+    if (name !== undefined) throw new CliError('error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form');
+    name = kindArg.slice(slash + 1);
+  }
+  const kind = KIND_ALIASES[kindText.toLowerCase()];
+  if (!kind) throw new CliError(`error: the server doesn't have a resource type "${kindText}"`);
+  return { kind, ...(name !== undefined ? { name } : {}) };
+}
+
+export function outputOf(o: string | undefined): GetOutput {
+  if (o === undefined) return 'table';
+  if (o === 'wide' || o === 'json' || o === 'yaml' || o === 'name') return o;
+  throw new CliError(`error: unable to match a printer suitable for the output format "${o}", allowed formats are: json,name,wide,yaml`);
+}
+
+export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const g = program.opts<GlobalOpts>();
+  const url = g.server ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  let nc: NatsConnection;
+  try {
+    nc = await connectBus({ url, name: 'dsctl', once: true });
+  } catch (err) {
+    if (err instanceof BusUnavailableError) {
+      throw new CliError(`${err.message}\nIs the cluster running? Start one with \`npm start\`, or point dsctl at it with --server or NATS_URL.`);
+    }
+    throw err;
+  }
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+export function visible(state: State): State {
+  // A DaemonSet deleted in the background is gone for readers at once (Kubernetes removes the
+  // object first and collects its pods afterwards); a foreground delete stays visible.
+  const daemonSets = new Map([...state.daemonSets].filter(([, ds]) => ds.deletion?.propagation !== 'background'));
+  return { ...state, daemonSets };
+}
+
