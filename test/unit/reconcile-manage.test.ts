@@ -561,6 +561,12 @@ describe('manage: commands refused by agents', () => {
     s.given(commandRejected(deletesOf(del)[0]!, 'StaleEpoch'));
     assert.equal(s.pod(pod!.name).deletionMs, undefined);
     s.epoch = 2; // the slot's new owner
+    // The refused delete still started the node's failed-pod back-off (Kubernetes calls
+    // backoff.Next before deleting): nothing until 1 s has passed, and a wake-up for then.
+    const waiting = s.whenReconcile('foo');
+    assert.deepEqual(deletedPods(waiting), []);
+    assert.equal(waiting.wakeAtMs, s.pod(pod!.name).readyTransitionMs + 1000);
+    s.advance(1000);
     const again = s.whenReconcile('foo');
     assert.deepEqual(deletedPods(again), [pod!.name]);
     assert.equal(deletesOf(again)[0]!.data.epoch, 2);

@@ -207,6 +207,7 @@ describe('authorMatchesSubject', () => {
     'PodSucceeded',
     'PodDeleted',
     'CommandRejected',
+    'PodDeleteRequested',
     'Heartbeat',
   ]);
 
