@@ -118,8 +118,11 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
       const d = e.data;
       const ds = state.daemonSets.get(dsKey(d.ds.namespace, d.ds.name));
       const live = ds && ds.uid === d.ds.uid ? ds : undefined;
-      if (live) live.createsByNode.set(d.node, (live.createsByNode.get(d.node) ?? 0) + 1);
       const key = podKey(d.pod.namespace, d.pod.name);
+      // A duplicate of a create already folded (same pod uid) changes nothing, not even the
+      // attempt count: folding a retried command twice must give the state of folding it once.
+      if (state.pods.get(key)?.uid === d.pod.uid) break;
+      if (live) live.createsByNode.set(d.node, (live.createsByNode.get(d.node) ?? 0) + 1);
       if (state.pods.has(key) || !state.nodes.has(d.node)) break;
       const pod: PodRecord = {
         namespace: d.pod.namespace,

@@ -110,6 +110,19 @@ export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Deci
 
   const { status, wakeAtMs } = computeStatus(state, ds, verdicts, ctx.nowMs, ds.generation);
   if (wakeAtMs !== undefined) b.wakeAt(wakeAtMs);
+  // Kubernetes' updatePod enqueues the DaemonSet minReadySeconds after ANY of its pods goes
+  // Ready, not only the oldest pod of a node that status looks at: with surge the new pod is
+  // the younger one, and its becoming available is what lets the old one go.
+  const minReady = ds.spec.minReadySeconds;
+  if (minReady > 0) {
+    for (const node of state.podsByOwner.get(ds.uid)?.keys() ?? []) {
+      for (const pod of podsOnNode(state, ds, node)) {
+        if (pod.deletionMs === undefined && isPodReady(pod) && !isPodAvailable(pod, minReady, ctx.nowMs)) {
+          b.wakeAt(pod.readyTransitionMs + minReady * 1000 + 1);
+        }
+      }
+    }
+  }
   return {
     commands: b.commands,
     status: statusChanged(ds.status, status) ? status : undefined,
@@ -309,6 +322,7 @@ class CommandBuilder {
         slot: ds.slot,
         epoch: this.ctx.epoch,
         node,
+        causeSeq: this.state.seq,
         ds: { namespace: ds.namespace, name: ds.name, uid: ds.uid },
         pod: {
           namespace: ds.namespace,
@@ -341,6 +355,7 @@ class CommandBuilder {
         slot: this.ds.slot,
         epoch: this.ctx.epoch,
         node: pod.node,
+        causeSeq: this.state.seq,
         namespace: pod.namespace,
         podName: pod.name,
         podUid: pod.uid,

@@ -122,6 +122,11 @@ export interface CommandMeta {
   /** The slot lease's epoch of the controller that issued it; agents refuse lower epochs. */
   readonly epoch: number;
   readonly node: string;
+  /**
+   * The log sequence the decision was made at (the controller had folded exactly up to here):
+   * folding the log to this point and reconciling again yields this command. Its audit trail.
+   */
+  readonly causeSeq: number;
 }
 
 export interface PodCreate {

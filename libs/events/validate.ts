@@ -221,7 +221,7 @@ const DAEMON_SET_SPEC = object({
 });
 
 const DS_REF_FIELDS: Shape<DsRef> = { namespace: NAME, name: NAME, uid: NAME };
-const COMMAND_META_FIELDS = { id: NAME, slot: COUNT, epoch: COUNT, node: NAME } as const;
+const COMMAND_META_FIELDS = { id: NAME, slot: COUNT, epoch: COUNT, node: NAME, causeSeq: COUNT } as const;
 const POD_REPORT_FIELDS: Shape<PodReportBase> = { node: NAME, namespace: NAME, podName: NAME, podUid: NAME };
 
 // ---- one validator per type, at its current version -------------------------------------------

@@ -96,6 +96,7 @@ export const EVENT_SAMPLES: EventSamples = {
       id: 'create-1x2y3z-4a5b6c',
       slot: SLOT,
       epoch: EPOCH,
+      causeSeq: 41,
       node: NODE,
       ds: DS,
       pod: {
@@ -113,7 +114,7 @@ export const EVENT_SAMPLES: EventSamples = {
   PodDelete: {
     type: 'PodDelete',
     v: 1,
-    data: { id: 'delete-7g8h9i', slot: SLOT, epoch: EPOCH, node: NODE, ...POD, reason: 'outdated template' },
+    data: { id: 'delete-7g8h9i', slot: SLOT, epoch: EPOCH, causeSeq: 42, node: NODE, ...POD, reason: 'outdated template' },
   },
   PodStarted: { type: 'PodStarted', v: 1, data: { node: NODE, ...POD, restartCount: 0 } },
   PodReady: { type: 'PodReady', v: 1, data: { node: NODE, ...POD } },

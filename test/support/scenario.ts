@@ -258,6 +258,7 @@ export function podCreateFor(
       id: `seed-${name}`,
       slot: ds.slot,
       epoch: EPOCH,
+      causeSeq: 0,
       node,
       ds: { namespace: ds.namespace, name: ds.name, uid: ds.uid },
       pod: {
@@ -274,6 +275,25 @@ export function podCreateFor(
         hash,
         templateGeneration,
       },
+    },
+  };
+}
+
+/** A PodDelete as a controller (or a test standing in for one) would publish it. */
+export function podDeleteFor(p: PodRef, reason = 'test', o: { epoch?: number; slot?: number; id?: string } = {}): PodDelete {
+  return {
+    type: 'PodDelete',
+    v: 1,
+    data: {
+      id: o.id ?? `delete-${p.name}`,
+      slot: o.slot ?? 0,
+      epoch: o.epoch ?? EPOCH,
+      node: p.node,
+      causeSeq: 0,
+      namespace: p.namespace,
+      podName: p.name,
+      podUid: p.uid,
+      reason,
     },
   };
 }

@@ -29,6 +29,7 @@ import {
   nodeReady,
   nodeRegistered,
   podCreateFor,
+  podDeleteFor,
   podDeleted,
   podFailed,
   podReady,
@@ -358,7 +359,7 @@ describe('manage: existing pods', () => {
     const s = new Scenario().given(addNodes(0, 1, simpleNodeLabel), dsApplied('foo'));
     s.step();
     const [pod] = s.podsOf();
-    s.given({ type: 'PodDelete', v: 1, data: { id: 'x', slot: 0, epoch: 1, node: 'node-0', namespace: 'default', podName: pod!.name, podUid: pod!.uid, reason: 'test' } });
+    s.given(podDeleteFor(pod!));
     assert.deepEqual(s.whenReconcile('foo').commands, []);
   });
 });
@@ -734,7 +735,7 @@ describe('manage with surge (daemon_controller_test.go TestSurge*)', () => {
       const s = surge ? surgeNode() : new Scenario().given(addNodes(0, 1), dsApplied('foo'));
       s.step();
       const [p] = s.podsOf();
-      s.given({ type: 'PodDelete', v: 1, data: { id: 'x', slot: 0, epoch: 1, node: 'node-0', namespace: 'default', podName: p!.name, podUid: p!.uid, reason: 'test' } });
+      s.given(podDeleteFor(p!));
       assert.deepEqual(createdNodes(s.whenReconcile('foo')), surge ? ['node-0'] : [], `surge ${surge}`);
     }
   });
