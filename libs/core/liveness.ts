@@ -24,7 +24,10 @@ export function judgeLiveness(state: State, input: LivenessInput): (NodeReady | 
   for (const node of state.nodes.values()) {
     if (!input.judges(node.name) || input.pending.has(node.name)) continue;
     const seen = input.lastSeenMs.get(node.name);
-    const since = seen ?? node.readyTransitionMs;
+    // The grace period runs from the later of the last heartbeat and the last Ready transition
+    // (the node lifecycle controller resets its probe timestamp when the condition changes): a
+    // node that just registered again is not judged on a heartbeat from before its outage.
+    const since = Math.max(seen ?? Number.NEGATIVE_INFINITY, node.readyTransitionMs);
     const fresh = input.nowMs - since <= input.graceMs;
     if (node.ready === 'True' && !fresh) {
       out.push({

@@ -116,8 +116,10 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
     // With a filter the stream's last sequence may never be delivered to us: ask the consumer
     // how much is pending for our filter. Caught up only once everything it has delivered has
     // also been folded here (messages may still be on the wire).
+    // (delivered.stream_seq is no help: the server advances it past messages the filter skips,
+    // so count deliveries instead: consumer_seq is how many this consumer has sent us.)
     const ci = await consumer.info().catch(() => undefined);
-    if (ci && ci.num_pending === 0 && ci.delivered.stream_seq <= last) markCaughtUp();
+    if (ci && ci.num_pending === 0 && ci.delivered.consumer_seq <= count) markCaughtUp();
   }
   // Time travel reads up to a point and stops there.
   if (opts.untilSeq !== undefined) void caughtUp.then(() => stop());

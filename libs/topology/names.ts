@@ -22,6 +22,10 @@ export const CONFIG_SLOTS_KEY = 'slots';
 /** KV: slot leases; the revision a controller acquired a slot at is its epoch. */
 export const LEASE_BUCKET = 'ds_leases';
 
+/** Object store: the newest snapshot of the folded state (object SNAPSHOT_OBJECT). */
+export const SNAPSHOT_BUCKET = 'ds_snapshots';
+export const SNAPSHOT_OBJECT = 'state';
+
 export const DEFAULT_SLOTS = 64;
 
 export const HEADER_REASON = 'Ds-Dead-Letter-Reason';

@@ -17,6 +17,7 @@ import { publishEvent } from '../../libs/nats/publish.js';
 import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
 import { nodeCommandFilter, nodeSubject, podReportSubject } from '../../libs/topology/names.js';
+import { startConditionMonitor } from './conditions.js';
 import type { AgentConfig } from './config.js';
 import { createProcessDriver, createSimDriver, type RuntimeDriver, type RuntimeEvent } from './drivers/mod.js';
 
@@ -145,6 +146,21 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
   beat();
   const hbTimer = setInterval(beat, config.heartbeatIntervalMs);
 
+  // ---- conditions (MemoryPressure, DiskPressure, PIDPressure → the agent's taints) -----------------
+  const conditions = await startConditionMonitor({
+    dataDir: config.dataDir,
+    intervalMs: config.conditionsIntervalMs,
+    thresholds: config.pressureThresholds,
+    ...(config.conditionsReadingsFile !== undefined ? { readingsFile: config.conditionsReadingsFile } : {}),
+    log,
+    publish: async (taints) => {
+      await publishEvent(js, {
+        subject: nodeSubject(config.nodeName),
+        event: { type: 'NodeTaintsSet', v: 1, data: { node: config.nodeName, source: 'agent', taints } },
+      });
+    },
+  });
+
   // ---- commands ---------------------------------------------------------------------------------------
   let live = false;
   let saveTimer: NodeJS.Timeout | undefined;
@@ -231,6 +247,7 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
       const deregister = opts.deregister ?? true;
       lifecycle.to('stopping', { deregister });
       clearInterval(hbTimer);
+      await conditions.stop();
       await reader.stop();
       await chain;
       stopping = true;

@@ -15,6 +15,8 @@ export const ENV_VARS = [
   'LEASE_TTL_MS',
   'SHUTDOWN_GRACE_MS',
   'BURST',
+  'SNAPSHOT_EVERY_EVENTS',
+  'SNAPSHOT_EVERY_MS',
 ] as const;
 
 export interface ControllerConfig {
@@ -30,6 +32,10 @@ export interface ControllerConfig {
   readonly shutdownGraceMs: number;
   /** Creates (and, separately, deletes) per reconcile pass of one DaemonSet (Kubernetes' BurstReplicas). */
   readonly burst: number;
+  /** Write a snapshot after this many events folded since the last one (0: never on count). */
+  readonly snapshotEveryEvents: number;
+  /** ...or after this long when anything was folded since (0: never on time). */
+  readonly snapshotEveryMs: number;
 }
 
 export function loadControllerConfig(env: Env): ControllerConfig {
@@ -44,6 +50,8 @@ export function loadControllerConfig(env: Env): ControllerConfig {
     leaseTtlMs: r.int('LEASE_TTL_MS', 15_000, { min: 500 }),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, { min: 100 }),
     burst: r.int('BURST', 250, { min: 1, max: 100_000 }),
+    snapshotEveryEvents: r.int('SNAPSHOT_EVERY_EVENTS', 50_000, { min: 0 }),
+    snapshotEveryMs: r.int('SNAPSHOT_EVERY_MS', 300_000, { min: 0 }),
   };
   r.done();
   return Object.freeze(cfg);

@@ -17,6 +17,7 @@ import { checkAuthor } from '../../libs/nats/authorship.js';
 import { setAside } from '../../libs/nats/dead-letter.js';
 import { readLastHeartbeats } from '../../libs/nats/heartbeats.js';
 import { SlotLeases } from '../../libs/nats/leases.js';
+import { loadSnapshot, saveSnapshot } from '../../libs/nats/snapshots.js';
 import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { publishEvent, publishMany, type PublishItem } from '../../libs/nats/publish.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
@@ -42,7 +43,10 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   const settings = await ensureTopology(nc, { slots: config.slots, replicas: config.streamReplicas });
   const slots = settings.slots;
   const js = jetstream(nc);
-  const state = initialState();
+  const snapshot = await loadSnapshot(nc, slots);
+  if (snapshot.found) log.info({ seq: snapshot.data.seq, bytes: snapshot.bytes }, 'snapshot loaded');
+  else log.info({ reason: snapshot.reason }, 'starting without a snapshot: replaying the whole log');
+  const state = snapshot.found ? snapshot.state : initialState();
   const exp = newExpectations();
   const lastStatus = new Map<DsKey, DsStatus>();
   const wakeTimers = new Map<DsKey, { atMs: number; timer: NodeJS.Timeout }>();
@@ -241,14 +245,14 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   // ---- replay ------------------------------------------------------------------------------------
   lifecycle.to('replaying');
   const replayStart = Date.now();
-  const reader: LogReader = await openLogReader({ nc, onEnvelope, onInvalid, log });
+  const reader: LogReader = await openLogReader({ nc, fromSeq: state.seq + 1, onEnvelope, onInvalid, log });
   const progress = setInterval(() => {
     const elapsed = (Date.now() - replayStart) / 1000;
     log.info({ seq: state.seq, rate: Math.round(state.seq / Math.max(elapsed, 0.001)) }, 'replaying');
   }, PROGRESS_EVERY_MS);
   const caught = await reader.caughtUp;
   clearInterval(progress);
-  log.info({ seq: caught.seq, events: caught.count, ms: Date.now() - replayStart, invalid }, 'replay caught up');
+  log.info({ seq: caught.seq, events: caught.count, fromSeq: snapshot.found ? snapshot.data.seq + 1 : 1, ms: Date.now() - replayStart, invalid }, 'replay caught up');
 
   // ---- heartbeats ----------------------------------------------------------------------------------
   const hbSub: Subscription = nc.subscribe(HEARTBEAT_ALL_FILTER, {
@@ -330,6 +334,27 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     }
   }, Math.max(50, Math.min(1000, Math.floor(config.nodeGraceMs / 4))));
   timers.push(livenessTimer);
+
+  // ---- snapshots -----------------------------------------------------------------------------
+  // One writer: the owner of slot 0 (every controller folds the whole log, so any would do).
+  let lastSnapshot = { seq: snapshot.found ? snapshot.data.seq : 0, atMs: Date.now() };
+  let snapshotting = false;
+  const snapshotTimer = setInterval(() => {
+    const since = state.seq - lastSnapshot.seq;
+    const dueByCount = config.snapshotEveryEvents > 0 && since >= config.snapshotEveryEvents;
+    const dueByTime = config.snapshotEveryMs > 0 && since > 0 && Date.now() - lastSnapshot.atMs >= config.snapshotEveryMs;
+    if (snapshotting || stopping || !owns(0) || !(dueByCount || dueByTime)) return;
+    snapshotting = true;
+    const started = Date.now();
+    saveSnapshot(nc, state, slots).then(
+      ({ seq, bytes }) => {
+        lastSnapshot = { seq, atMs: Date.now() };
+        log.info({ seq, bytes, ms: Date.now() - started }, 'snapshot written');
+      },
+      (err: unknown) => log.error({ err }, 'snapshot failed'),
+    ).finally(() => (snapshotting = false));
+  }, 1000);
+  timers.push(snapshotTimer);
 
   return {
     lifecycle,

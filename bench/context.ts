@@ -1,0 +1,86 @@
+// What every scenario gets: its sizes, where results go, progress output, and the baseline
+// figures measured earlier in the same run.
+
+import type { Progress } from './progress.js';
+import type { BaselineFigures, MetricInput } from './result.js';
+
+export interface BenchSizes {
+  readonly baselineMessages: number;
+  readonly baselineRuns: number;
+  readonly convergeNodes: number;
+  readonly convergeRuns: number;
+  readonly reactNodes: number;
+  readonly reactSamples: number;
+  readonly rolloutNodes: number;
+  readonly rolloutRuns: number;
+  readonly replayEvents: number;
+  readonly replayNodes: number;
+  readonly replayDaemonSets: number;
+  readonly replayRuns: number;
+  readonly steadyNodes: number;
+  readonly steadyDaemonSets: number;
+  readonly steadySeconds: number;
+  readonly cliNodes: number;
+  readonly cliRuns: number;
+}
+
+export const FULL_SIZES: BenchSizes = {
+  baselineMessages: 100_000,
+  baselineRuns: 3,
+  convergeNodes: 10_000,
+  convergeRuns: 3,
+  reactNodes: 10_000,
+  reactSamples: 20,
+  rolloutNodes: 10_000,
+  rolloutRuns: 3,
+  replayEvents: 1_000_000,
+  replayNodes: 10_000,
+  replayDaemonSets: 5,
+  replayRuns: 3,
+  steadyNodes: 10_000,
+  steadyDaemonSets: 10,
+  steadySeconds: 20,
+  cliNodes: 1_000,
+  cliRuns: 10,
+};
+
+/** Small sizes: the whole run in about 3 minutes on a 2-core machine. */
+export const QUICK_SIZES: BenchSizes = {
+  baselineMessages: 20_000,
+  baselineRuns: 3,
+  convergeNodes: 1_000,
+  convergeRuns: 3,
+  reactNodes: 1_000,
+  reactSamples: 20,
+  rolloutNodes: 1_000,
+  rolloutRuns: 2,
+  replayEvents: 200_000,
+  replayNodes: 2_000,
+  replayDaemonSets: 5,
+  replayRuns: 3,
+  steadyNodes: 1_000,
+  steadyDaemonSets: 10,
+  steadySeconds: 20,
+  cliNodes: 1_000,
+  cliRuns: 10,
+};
+
+export interface ScenarioContext {
+  readonly sizes: BenchSizes;
+  /** `full`, `quick` or `custom` (sizes overridden on the command line). */
+  readonly mode: string;
+  readonly outDir: string;
+  readonly progress: Progress;
+  /** Profile the controller (node --cpu-prof) and summarise its hot functions. */
+  readonly profile: boolean;
+  readonly baseline: BaselineFigures;
+}
+
+/** What a scenario hands back; the runner adds machine, versions and the baseline. */
+export interface ScenarioOutcome {
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly metrics: readonly MetricInput[];
+  readonly notes: readonly string[];
+  readonly serverVersion: string;
+}
+

@@ -1,0 +1,77 @@
+// steady: N nodes heartbeating (every 10 s, spread) and 10 DaemonSets converged on them, nothing
+// changing: the controller's CPU (from /proc/<pid>/stat, per second and over the whole window)
+// and resident memory. What an idle fleet costs.
+
+import { clockTicksPerSecond } from './machine.js';
+import { applyDaemonSet, BENCH_BURST, startCluster, waitConverged } from './cluster.js';
+import type { ScenarioContext, ScenarioOutcome } from './context.js';
+import { cpuTicks, rssBytes } from './proc-stat.js';
+import { profileDir as profileDirFor, profileNotes } from './profile.js';
+
+/** Time after convergence before measuring: status writes and the last reports settle. */
+const SETTLE_MS = 3_000;
+
+export async function runSteady(ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  const n = ctx.sizes.steadyNodes;
+  const profileDir = ctx.profile ? profileDirFor(ctx.outDir, 'steady') : undefined;
+  const cluster = await startCluster({ progress: ctx.progress, ...(profileDir ? { profileDir } : {}) });
+  const hz = clockTicksPerSecond();
+  const cpuPerSecond: number[] = [];
+  const fleetCpuPerSecond: number[] = [];
+  const rssMb: number[] = [];
+  let averagePercent = Number.NaN;
+  const notes: string[] = [];
+  try {
+    const fleet = await cluster.startFleet({ nodes: n, simStartDelayMs: 0, simReadyDelayMs: 0, heartbeatIntervalMs: 10_000 });
+    const applied = [];
+    for (let i = 1; i <= ctx.sizes.steadyDaemonSets; i++) applied.push(await applyDaemonSet(cluster, `steady-${i}`, 'registry.local/logship:v1'));
+    await Promise.all(applied.map((ds) => waitConverged(cluster, ds, n, { timeoutMs: 300_000 + n * 50, progress: ctx.progress })));
+    await cluster.waitFoldedUp();
+    ctx.progress.say(`  steady: ${applied.length} DaemonSets converged on ${n} nodes; settling ${SETTLE_MS} ms, then measuring ${ctx.sizes.steadySeconds} s`);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+
+    const pid = cluster.controller.pid;
+    const first = await cpuTicks(pid);
+    const firstFleet = await cpuTicks(fleet.pid);
+    let prev = first;
+    let prevFleet = firstFleet;
+    const started = performance.now();
+    for (let s = 1; s <= ctx.sizes.steadySeconds; s++) {
+      const due = started + s * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      const now = await cpuTicks(pid);
+      const nowFleet = await cpuTicks(fleet.pid);
+      cpuPerSecond.push(((now - prev) / hz) * 100);
+      fleetCpuPerSecond.push(((nowFleet - prevFleet) / hz) * 100);
+      prev = now;
+      prevFleet = nowFleet;
+      rssMb.push((await rssBytes(pid)) / (1024 * 1024));
+      ctx.progress.tick('steady', () => `${s}/${ctx.sizes.steadySeconds} s: controller ${cpuPerSecond.at(-1)!.toFixed(1)}% CPU, ${rssMb.at(-1)!.toFixed(0)} MB`);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    averagePercent = ((prev - first) / hz / seconds) * 100;
+  } finally {
+    await cluster.stop();
+  }
+  if (n !== 10_000) notes.push(`the targets are stated for a 10,000-node fleet; this run used ${n} nodes`);
+  if (profileDir) notes.push(...(await profileNotes(profileDir)));
+  return {
+    serverVersion: cluster.serverVersion,
+    parameters: {
+      nodes: n,
+      daemonSets: ctx.sizes.steadyDaemonSets,
+      pods: n * ctx.sizes.steadyDaemonSets,
+      seconds: ctx.sizes.steadySeconds,
+      heartbeatIntervalMs: 10_000,
+      controller: `separate process, BURST=${BENCH_BURST}, NODE_GRACE_MS default (40 s)`,
+      cpuFrom: `/proc/<pid>/stat utime+stime, ${hz} ticks/s`,
+    },
+    metrics: [
+      { name: 'controller CPU, whole window', unit: '% of a core', samples: [averagePercent], target: { op: '<', value: 10 } },
+      { name: 'controller CPU per second', unit: '% of a core', samples: cpuPerSecond },
+      { name: 'controller RSS', unit: 'MB', samples: rssMb, target: { op: '<', value: 300 }, targetOnP99: true },
+      { name: 'fleet CPU per second (for context)', unit: '% of a core', samples: fleetCpuPerSecond },
+    ],
+    notes,
+  };
+}

@@ -1,0 +1,18 @@
+import { startNats } from '/work/main/dist/test/support/nats-server.js';
+import { connect } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { loadControllerConfig } from '/work/main/dist/services/controller/config.js';
+import { startController } from '/work/main/dist/services/controller/controller.js';
+import { startAgent } from '/work/main/dist/services/agent/agent.js';
+import { loadAgentConfig } from '/work/main/dist/services/agent/config.js';
+const silent = pino({ level: 'silent' });
+console.log('start nats');
+const nats = await startNats();
+console.log('nats', nats.url);
+const nc = await connect({ servers: nats.url });
+const c = await startController(nc, loadControllerConfig({ CONTROLLER_ID: 'it', SLOTS: '8' }), silent);
+console.log('controller');
+const a = await startAgent(nc, loadAgentConfig({ NODE_NAME: 'n1', DATA_DIR: '/tmp/dbg-n1', DRIVER: 'sim', SIM_START_DELAY_MS: '20', SIM_READY_DELAY_MS: '20' }), silent);
+console.log('agent');
+await a.stop({deregister:false}); await c.stop(); await nc.close(); await nats.stop();
+console.log('done');
