@@ -58,3 +58,20 @@ export function noExecuteDeadline(ds: DsRecord, node: NodeRecord): number | unde
   }
   return deadline;
 }
+
+/**
+ * Pods whose owner is a DaemonSet `key` (namespace/name) that no longer exists (or was re-created
+ * with another uid): Kubernetes' garbage collector deletes them. Pods already terminating excluded.
+ */
+export function garbageOf(state: State, key: string): PodRecord[] {
+  const live = state.daemonSets.get(key);
+  const out: PodRecord[] = [];
+  for (const [uid, byNode] of state.podsByOwner) {
+    if (live && live.uid === uid) continue;
+    const pods = [...byNode.values()].flatMap((keys) => [...keys].map((k) => state.pods.get(k)));
+    const first = pods[0];
+    if (!first?.owner || `${first.namespace}/${first.owner.name}` !== key) continue;
+    for (const pod of pods) if (pod && pod.deletionMs === undefined) out.push(pod);
+  }
+  return out;
+}

@@ -129,7 +129,10 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         name: d.pod.name,
         uid: d.pod.uid,
         node: d.node,
-        owner: live ? { name: live.name, uid: live.uid } : undefined,
+        slot: d.slot,
+        // Without a live owner the pod keeps the one it was made for (a dangling reference):
+        // garbageOf() finds it and its slot's controller deletes it, as Kubernetes' GC would.
+        owner: live ? { name: live.name, uid: live.uid } : { name: d.ds.name, uid: d.ds.uid },
         hash: d.pod.hash,
         templateGeneration: d.pod.templateGeneration,
         labels: d.pod.labels,

@@ -10,7 +10,7 @@ import type { IntOrString } from '../model/types.js';
 import type { Verdict } from './eligibility.js';
 import { daemonPodSpec } from './daemon-pod.js';
 import { createIdentity, deleteCommandId, podNameFor } from './ids.js';
-import { isUpdated, noExecuteDeadline, podsOnNode, verdictFor } from './daemon-view.js';
+import { garbageOf, isUpdated, noExecuteDeadline, podsOnNode, verdictFor } from './daemon-view.js';
 import { FAILED_DAEMON_POD } from './evolve.js';
 import { computeStatus, isPodAvailable, isPodReady } from './status.js';
 import { podKey, type DsKey, type DsRecord, type DsStatus, type PodRecord, type State } from './state.js';
@@ -72,7 +72,7 @@ export function rollingBudget(
 
 export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Decision {
   const ds = state.daemonSets.get(key);
-  if (!ds) return { commands: [], phase: 'idle' };
+  if (!ds) return collectGarbage(state, key, ctx);
   const b = new CommandBuilder(state, ds, ctx);
 
   if (ds.deletion) {
@@ -82,6 +82,9 @@ export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Deci
     }
     return { commands: b.commands, phase: b.commands.length ? 'delete' : 'idle' };
   }
+
+  // Pods left by an earlier DaemonSet of this name (another uid) are garbage.
+  for (const pod of garbageOf(state, key)) b.remove(pod, 'GarbageCollected');
 
   const verdicts = new Map<string, Verdict>();
   for (const node of state.nodes.values()) {
@@ -129,6 +132,27 @@ export function reconcile(state: State, key: DsKey, ctx: ReconcileContext): Deci
     wakeAtMs: b.wakeAtMs,
     phase,
   };
+}
+
+/** No DaemonSet at `key`: delete the pods a dead owner of that name left behind. */
+function collectGarbage(state: State, key: DsKey, ctx: ReconcileContext): Decision {
+  const garbage = garbageOf(state, key);
+  const commands: PodDelete[] = garbage.slice(0, ctx.burst ?? DEFAULT_BURST).map((pod) => ({
+    type: 'PodDelete',
+    v: 1,
+    data: {
+      id: deleteCommandId(pod.uid, ctx.epoch),
+      slot: pod.slot,
+      epoch: ctx.epoch,
+      node: pod.node,
+      causeSeq: state.seq,
+      namespace: pod.namespace,
+      podName: pod.name,
+      podUid: pod.uid,
+      reason: 'GarbageCollected',
+    },
+  }));
+  return { commands, phase: commands.length ? 'delete' : 'idle' };
 }
 
 export function statusChanged(prev: DsStatus | undefined, next: DsStatus): boolean {

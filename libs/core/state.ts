@@ -80,7 +80,13 @@ export interface PodRecord {
   readonly name: string;
   readonly uid: string;
   readonly node: string;
-  /** The controlling DaemonSet; undefined once orphaned (delete --cascade=orphan). */
+  /** Slot of the owning DaemonSet when the pod was created (whose controller deletes it). */
+  readonly slot: number;
+  /**
+   * The controlling DaemonSet; undefined once orphaned (delete --cascade=orphan). It may name a
+   * DaemonSet uid that no longer exists (a create echo folded after its delete): such a pod is
+   * garbage, and the slot's controller deletes it.
+   */
   owner?: { readonly name: string; readonly uid: string };
   readonly hash: string;
   readonly templateGeneration: number;

@@ -146,21 +146,6 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
   beat();
   const hbTimer = setInterval(beat, config.heartbeatIntervalMs);
 
-  // ---- conditions (MemoryPressure, DiskPressure, PIDPressure → the agent's taints) -----------------
-  const conditions = await startConditionMonitor({
-    dataDir: config.dataDir,
-    intervalMs: config.conditionsIntervalMs,
-    thresholds: config.pressureThresholds,
-    ...(config.conditionsReadingsFile !== undefined ? { readingsFile: config.conditionsReadingsFile } : {}),
-    log,
-    publish: async (taints) => {
-      await publishEvent(js, {
-        subject: nodeSubject(config.nodeName),
-        event: { type: 'NodeTaintsSet', v: 1, data: { node: config.nodeName, source: 'agent', taints } },
-      });
-    },
-  });
-
   // ---- commands ---------------------------------------------------------------------------------------
   let live = false;
   let saveTimer: NodeJS.Timeout | undefined;
@@ -238,6 +223,22 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
   for (const pod of view.pods.values()) startPod(pod);
   live = true;
   lifecycle.to('live', { pods: view.pods.size });
+
+  // ---- conditions (MemoryPressure, DiskPressure, PIDPressure → the agent's taints) -----------------
+  // Started once live, so the first publish does not race the command reader's catch-up.
+  const conditions = await startConditionMonitor({
+    dataDir: config.dataDir,
+    intervalMs: config.conditionsIntervalMs,
+    thresholds: config.pressureThresholds,
+    ...(config.conditionsReadingsFile !== undefined ? { readingsFile: config.conditionsReadingsFile } : {}),
+    log,
+    publish: async (taints) => {
+      await publishEvent(js, {
+        subject: nodeSubject(config.nodeName),
+        event: { type: 'NodeTaintsSet', v: 1, data: { node: config.nodeName, source: 'agent', taints } },
+      });
+    },
+  });
 
   return {
     lifecycle,

@@ -10,6 +10,7 @@ import { decodeEvent } from '../../libs/codec/codec.js';
 import { evolve, skipPosition } from '../../libs/core/evolve.js';
 import { clearFor, expect, lower, newExpectations, observe, satisfied } from '../../libs/core/expectations.js';
 import { judgeLiveness } from '../../libs/core/liveness.js';
+import { garbageOf } from '../../libs/core/daemon-view.js';
 import { reconcile, statusChanged } from '../../libs/core/reconcile.js';
 import { dsKey, initialState, podKey, type DsKey, type DsStatus, type State } from '../../libs/core/state.js';
 import type { DaemonSetStatusUpdated, Envelope, ShardAcquired } from '../../libs/events/types.js';
@@ -135,6 +136,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   function markDirty(key: DsKey): void {
     const ds = state.daemonSets.get(key);
     if (ds && !owns(ds.slot)) return;
+    if (!ds && !garbageOf(state, key).some((p) => owns(p.slot))) return;
     dirty.add(key);
     if (!flushScheduled && live && !stopping) {
       flushScheduled = true;
@@ -165,12 +167,14 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       const idsOf = new Map<string, DsKey>();
       for (const key of keys) {
         const ds = state.daemonSets.get(key);
-        if (!ds) {
+        // No DaemonSet: its key may still own garbage (pods of a dead owner) in some slot.
+        const slot = ds?.slot ?? garbageOf(state, key)[0]?.slot;
+        if (slot === undefined) {
           clearFor(exp, key);
           lastStatus.delete(key);
           continue;
         }
-        const lease = leases.heldSlots().get(ds.slot);
+        const lease = leases.heldSlots().get(slot);
         if (!lease || !satisfied(exp, key, nowMs)) continue;
         // Decide on the log's own clock (the stream time of the last event folded), so that a
         // replay of the log makes the same decisions; the wall clock only schedules ticks.
@@ -185,7 +189,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
           const creates = d.commands.filter((c) => c.type === 'PodCreate').length;
           log.info({ ds: key, phase: d.phase, creates, deletes: d.commands.length - creates, epoch: lease.epoch }, 'reconciled');
         }
-        if (d.status) {
+        if (d.status && ds) {
           const prev = lastStatus.get(key);
           if (!prev || statusChanged(prev, d.status)) {
             lastStatus.set(key, d.status);

@@ -149,7 +149,7 @@ function stateWithPods(ds: DsRecord, hashes: string[]): State {
   const byNode = new Map<string, Set<string>>();
   hashes.forEach((hash, i) => {
     const pod: PodRecord = {
-      namespace: 'default', name: `x-${i}`, uid: `p${i}`, node: `n${i}`, owner: { name: 'x', uid: ds.uid }, hash,
+      namespace: 'default', name: `x-${i}`, uid: `p${i}`, node: `n${i}`, slot: 0, owner: { name: 'x', uid: ds.uid }, hash,
       templateGeneration: 1, labels: {}, createdMs: 0, createSeq: 0, phase: 'Running', ready: true, readyTransitionMs: 0, restartCount: 0,
     };
     state.pods.set(`default/x-${i}`, pod);
@@ -459,7 +459,8 @@ describe('dsctl set image and rollout (real nats-server, in-process controller a
   });
 
   it('rollout restart sets the restartedAt template annotation, a new revision rolls out', async () => {
-    const before = ds('web');
+    // The controller's record is live: keep the values, not the object.
+    const { generation, currentHash } = ds('web');
     const r = await dsctl('rollout', 'restart', 'ds/web');
     assert.deepEqual([r.code, r.stdout], [0, 'daemonset.apps/web restarted\n'], r.stderr);
     const json = JSON.parse((await dsctl('get', 'ds', 'web', '-o', 'json')).stdout) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
@@ -467,9 +468,10 @@ describe('dsctl set image and rollout (real nats-server, in-process controller a
     const status = await dsctl('rollout', 'status', 'ds/web', '--timeout=30s');
     assert.equal(status.code, 0, status.stderr);
     const after = ds('web');
-    assert.equal(after.generation, before.generation + 1);
+    assert.equal(after.generation, generation + 1);
     assert.deepEqual(after.revisions.map((x) => x.revision), [1, 2, 3]);
-    assert.notEqual(after.currentHash, before.currentHash);
+    assert.notEqual(after.currentHash, currentHash);
+    assert.equal(after.revisions.find((x) => x.revision === 3)!.hash, after.currentHash);
   });
 
   it('rollout status of an OnDelete DaemonSet fails; undo with one revision has no last revision', async () => {

@@ -96,6 +96,7 @@ export function makePod(ds: DsRecord, name: string, node: string, over: PodOverr
     },
     createdMs: T0,
     createSeq: 1,
+    slot: ds.slot,
     phase: 'Running',
     ready: true,
     readyTransitionMs: T0,

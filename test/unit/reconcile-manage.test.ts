@@ -606,24 +606,37 @@ describe('DaemonSet deletion', () => {
     });
   }
 
-  it(
-    'a create echo folded after its DaemonSet was deleted is garbage-collected (owner gone → pod deleted)',
-    {
-      todo:
-        'KNOWN BUG: the echo lands as an ownerless pod nobody deletes. Kubernetes GC deletes a pod whose ' +
-        'owner uid no longer exists; fixing it needs the fold to keep the dangling owner and the ' +
-        'controller shell to reconcile a missing DaemonSet key (services/controller)',
-    },
-    () => {
-      const s = new Scenario().given(addNodes(0, 1), dsApplied('foo'));
-      const d = s.whenReconcile('foo'); // decided and published...
-      s.given(dsDeleted('foo', 'background')); // ...the delete lands before the echo
-      assert.equal(s.state.daemonSets.size, 0);
-      s.apply(d);
-      const leaked = [...s.state.pods.values()];
-      assert.deepEqual(leaked.map((p) => p.owner), [], 'no pod is left running without its DaemonSet');
-    },
-  );
+  it('a create echo folded after its DaemonSet was deleted is garbage-collected (owner gone → pod deleted)', () => {
+    const s = new Scenario().given(addNodes(0, 1), dsApplied('foo'));
+    const d = s.whenReconcile('foo'); // decided and published...
+    s.given(dsDeleted('foo', 'background')); // ...the delete lands before the echo
+    assert.equal(s.state.daemonSets.size, 0);
+    s.apply(d);
+    const [leaked] = [...s.state.pods.values()];
+    assert.ok(leaked, 'the echo made a pod (the agent runs it)');
+    assert.equal(leaked.owner?.uid, 'uid-foo', 'it keeps its dangling owner');
+    // Reconciling the (gone) DaemonSet's key collects it, like Kubernetes' garbage collector.
+    const gc = s.whenReconcile('foo');
+    assert.deepEqual(gc.commands.map((c) => [c.type, c.type === 'PodDelete' ? c.data.reason : '', c.data.node]), [['PodDelete', 'GarbageCollected', 'node-0']]);
+    s.apply(gc);
+    s.runAgents(gc.commands);
+    assert.equal(s.state.pods.size, 0);
+    assert.deepEqual(s.whenReconcile('foo').commands, []);
+  });
+
+  it('garbage of a DaemonSet re-created under the same name is collected; its successor\'s pods are not', () => {
+    const s = new Scenario().given(addNodes(0, 2), dsApplied('foo'));
+    const d = s.whenReconcile('foo');
+    s.given(dsDeleted('foo', 'background'), dsApplied('foo', { uid: 'uid-foo-2' }));
+    s.apply(d); // two pods of the dead uid-foo
+    const garbage = [...s.state.pods.values()].filter((p) => p.owner?.uid === 'uid-foo').map((p) => p.name).sort();
+    assert.equal(garbage.length, 2);
+    const next = s.whenReconcile('foo');
+    assert.deepEqual(deletedPods(next).sort(), garbage);
+    assert.ok(deletesOf(next).every((c) => c.data.reason === 'GarbageCollected'));
+    assert.deepEqual(createdNodes(next).sort(), ['node-0', 'node-1'], 'the successor gets its own pods');
+    assert.ok(createsOf(next).every((c) => c.data.ds.uid === 'uid-foo-2'));
+  });
 
   it('a delete with no pods removes the DaemonSet at once', () => {
     const s = new Scenario().given(dsApplied('foo'), dsDeleted('foo', 'background'));

@@ -1,11 +1,12 @@
-// `rollout status`: fold the log once up to now, then keep folding it live (one ordered
-// consumer, no re-reads) and print kubectl's DaemonSetStatusViewer message whenever it changes,
+// `rollout status`: fold the log once up to now (from the newest usable snapshot, as loadState
+// does), then keep folding it live (one ordered consumer, no re-reads) and print kubectl's DaemonSetStatusViewer message whenever it changes,
 // until the rollout is done, the DaemonSet goes away, or the timeout passes.
 
 import type { NatsConnection } from '@nats-io/transport-node';
 import { evolve, skipPosition } from '../../../libs/core/evolve.js';
 import { dsKey, initialState, type DsRecord, type State } from '../../../libs/core/state.js';
 import { openLogReader } from '../../../libs/nats/log-reader.js';
+import { loadSnapshot } from '../../../libs/nats/snapshots.js';
 import { readTopology } from '../../../libs/nats/topology.js';
 import { CliError, notFound } from '../errors.js';
 import { daemonSetStatusView } from './status-viewer.js';
@@ -34,7 +35,8 @@ function visibleDs(state: State, namespace: string, name: string): DsRecord | un
 export async function followRolloutStatus(opts: FollowStatusOptions): Promise<void> {
   const settings = await readTopology(opts.nc);
   if (!settings) throw notFound('daemonsets.apps', opts.name);
-  const state = initialState();
+  const snap = await loadSnapshot(opts.nc, settings.slots);
+  const state = snap.found ? snap.state : initialState();
   let uid: string | undefined;
   let live = false;
   let lastMessage: string | undefined;
@@ -63,6 +65,7 @@ export async function followRolloutStatus(opts: FollowStatusOptions): Promise<vo
 
   const reader = await openLogReader({
     nc: opts.nc,
+    fromSeq: state.seq + 1,
     onEnvelope: (env) => {
       evolve(state, env, { slots: settings.slots });
       if (live) check();
