@@ -15,6 +15,8 @@ export interface HeldLease {
   readonly slot: number;
   readonly epoch: number;
   revision: number;
+  /** Local time of the last successful write (acquire or renew). */
+  renewedMs: number;
 }
 
 export type LeaseAttempt =
@@ -45,6 +47,38 @@ export class SlotLeases {
     return this.held;
   }
 
+  /**
+   * Whether we may still act for `slot`: held, and renewed within the TTL (less a margin). A
+   * controller that was paused (SIGSTOP, a long GC) past its TTL stops deciding at once, before
+   * it even learns that another took over; agents' epoch fencing is the second line.
+   */
+  valid(slot: number, nowMs: number): HeldLease | undefined {
+    const lease = this.held.get(slot);
+    if (!lease) return undefined;
+    return nowMs - lease.renewedMs < this.ttlMs * 0.8 ? lease : undefined;
+  }
+
+  /** What the lease bucket says about a slot now: owner and how long since it was written. */
+  async inspect(slot: number, nowMs: number): Promise<{ owner?: string; ageMs: number; expired: boolean }> {
+    const entry = await this.kv.get(leaseKey(slot));
+    const v = entry ? decodeLease(entry) : undefined;
+    if (!entry || !v) return { ageMs: entry ? nowMs - entry.created.getTime() : Number.POSITIVE_INFINITY, expired: true };
+    const ageMs = nowMs - entry.created.getTime();
+    return { owner: v.owner, ageMs, expired: ageMs > v.ttlMs };
+  }
+
+  /** Gives one slot back (a voluntary handover); the caller has stopped deciding for it. */
+  async release(slot: number): Promise<void> {
+    const lease = this.held.get(slot);
+    if (!lease) return;
+    this.held.delete(slot);
+    try {
+      await this.kv.delete(leaseKey(slot), { previousSeq: lease.revision });
+    } catch (err) {
+      this.log.warn({ shard: slot, err }, 'lease release failed');
+    }
+  }
+
   private value(): string {
     return JSON.stringify({ owner: this.owner, ttlMs: this.ttlMs } satisfies LeaseValue);
   }
@@ -60,7 +94,7 @@ export class SlotLeases {
     }
     try {
       const revision = entry ? await this.kv.update(key, this.value(), entry.revision) : await this.kv.create(key, this.value());
-      const lease: HeldLease = { slot, epoch: revision, revision };
+      const lease: HeldLease = { slot, epoch: revision, revision, renewedMs: nowMs };
       this.held.set(slot, lease);
       if (current && current.owner !== this.owner) this.log.warn({ shard: slot, previous: current.owner, epoch: revision }, 'took over expired lease');
       return { acquired: true, lease };
@@ -73,11 +107,12 @@ export class SlotLeases {
   }
 
   /** Renews every held lease; returns the slots that were lost (someone else holds them now). */
-  async renewAll(): Promise<number[]> {
+  async renewAll(nowMs: number): Promise<number[]> {
     const lost: number[] = [];
     for (const lease of [...this.held.values()]) {
       try {
         lease.revision = await this.kv.update(leaseKey(lease.slot), this.value(), lease.revision);
+        lease.renewedMs = nowMs;
       } catch (err) {
         this.log.error({ shard: lease.slot, err }, 'lease lost');
         this.held.delete(lease.slot);

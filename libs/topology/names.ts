@@ -22,6 +22,9 @@ export const CONFIG_SLOTS_KEY = 'slots';
 /** KV: slot leases; the revision a controller acquired a slot at is its epoch. */
 export const LEASE_BUCKET = 'ds_leases';
 
+/** KV: live controllers (entries expire unless refreshed). */
+export const MEMBERS_BUCKET = 'ds_members';
+
 /** Object store: the newest snapshot of the folded state (object SNAPSHOT_OBJECT). */
 export const SNAPSHOT_BUCKET = 'ds_snapshots';
 export const SNAPSHOT_OBJECT = 'state';

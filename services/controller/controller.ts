@@ -2,6 +2,7 @@
 // events, reconcile dirty DaemonSets of owned slots, publish their commands and status, and
 // judge node liveness from heartbeats. All decisions come from libs/core; this file is I/O.
 
+import { hostname } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -10,6 +11,7 @@ import { decodeEvent } from '../../libs/codec/codec.js';
 import { evolve, skipPosition } from '../../libs/core/evolve.js';
 import { clearFor, expect, lower, newExpectations, observe, satisfied } from '../../libs/core/expectations.js';
 import { judgeLiveness } from '../../libs/core/liveness.js';
+import { desiredSlots, rendezvousOwner } from '../../libs/core/assignment.js';
 import { garbageOf } from '../../libs/core/daemon-view.js';
 import { reconcile, statusChanged } from '../../libs/core/reconcile.js';
 import { dsKey, initialState, podKey, type DsKey, type DsStatus, type State } from '../../libs/core/state.js';
@@ -18,6 +20,7 @@ import { checkAuthor } from '../../libs/nats/authorship.js';
 import { setAside } from '../../libs/nats/dead-letter.js';
 import { readLastHeartbeats } from '../../libs/nats/heartbeats.js';
 import { SlotLeases } from '../../libs/nats/leases.js';
+import { Members, type MemberInfo } from '../../libs/nats/members.js';
 import { loadSnapshot, saveSnapshot } from '../../libs/nats/snapshots.js';
 import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { publishEvent, publishMany, type PublishItem } from '../../libs/nats/publish.js';
@@ -62,7 +65,11 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   let stopping = false;
 
   const leases = new SlotLeases(await new Kvm(nc).open(LEASE_BUCKET), config.controllerId, config.leaseTtlMs, log);
-  const owns = (slot: number): boolean => leases.heldSlots().has(slot);
+  /** Slots acquired but not yet folded up to the log's end: no decisions for them yet. */
+  const warming = new Set<number>();
+  /** Slots being handed over: no new decisions for them. */
+  const releasing = new Set<number>();
+  const owns = (slot: number): boolean => !warming.has(slot) && !releasing.has(slot) && leases.valid(slot, Date.now()) !== undefined;
 
   // ---- the fold ------------------------------------------------------------------------------
   const onEnvelope = (env: Envelope): void => {
@@ -174,7 +181,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
           lastStatus.delete(key);
           continue;
         }
-        const lease = leases.heldSlots().get(slot);
+        const lease = owns(slot) ? leases.valid(slot, Date.now()) : undefined;
         if (!lease || !satisfied(exp, key, nowMs)) continue;
         // Decide on the log's own clock (the stream time of the last event folded), so that a
         // replay of the log makes the same decisions; the wall clock only schedules ticks.
@@ -271,30 +278,96 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   });
   for (const [node, ms] of await readLastHeartbeats(nc)) if (!lastSeen.has(node)) lastSeen.set(node, ms);
 
-  // ---- leases ------------------------------------------------------------------------------------------
-  async function acquireFreeSlots(): Promise<number[]> {
-    const got: number[] = [];
-    for (let slot = 0; slot < slots; slot++) {
-      if (owns(slot) || stopping) continue;
-      const r = await leases.tryAcquire(slot, Date.now());
-      if (!r.acquired) continue;
-      got.push(slot);
-      const ev: ShardAcquired = { type: 'ShardAcquired', v: 1, data: { slot, owner: config.controllerId, epoch: r.lease.epoch } };
-      await publishEvent(js, { subject: shardSubject(slot), event: ev });
-    }
-    return got;
+  // ---- shards: membership, leases, handover -------------------------------------------------------
+  // Slots are split among live controllers by rendezvous hashing. A controller acquires the
+  // slots it should own once they are free (or their lease expired), folds the log to its end
+  // before deciding anything for them ("warming"), and hands over slots that now belong to a
+  // newcomer by draining: stop deciding, finish the current pass, release the lease.
+  const members = await Members.open(nc, config.leaseTtlMs, config.streamReplicas);
+  const me: MemberInfo = { id: config.controllerId, startedMs: Date.now(), pid: process.pid, host: hostname() };
+  let memberIds: string[] = [config.controllerId];
+  /** Slots whose free lease we have seen, and since when (to take orphans nobody takes). */
+  const freeSince = new Map<number, number>();
+
+  async function acquire(slot: number): Promise<boolean> {
+    const r = await leases.tryAcquire(slot, Date.now());
+    if (!r.acquired) return false;
+    warming.add(slot);
+    const ev: ShardAcquired = { type: 'ShardAcquired', v: 1, data: { slot, owner: config.controllerId, epoch: r.lease.epoch } };
+    await publishEvent(js, { subject: shardSubject(slot), event: ev });
+    return true;
   }
 
+  /** Acquires what we should own (and orphans unowned for longer than the TTL), then warms them up. */
   async function takeSlots(): Promise<void> {
-    const got = await acquireFreeSlots();
+    if (stopping) return;
+    const nowMs = Date.now();
+    const desired = desiredSlots(config.controllerId, memberIds, slots);
+    const got: number[] = [];
+    for (let slot = 0; slot < slots && !stopping; slot++) {
+      if (leases.heldSlots().has(slot)) continue;
+      if (desired.has(slot)) {
+        if (await acquire(slot)) got.push(slot);
+        continue;
+      }
+      // Not ours by assignment: take it only if nobody has held it for longer than the TTL.
+      const seen = await leases.inspect(slot, nowMs);
+      if (!seen.expired) {
+        freeSince.delete(slot);
+        continue;
+      }
+      const since = freeSince.get(slot) ?? nowMs;
+      freeSince.set(slot, since);
+      if (nowMs - since > config.leaseTtlMs) {
+        log.error({ shard: slot, unownedMs: nowMs - since, assignedTo: rendezvousOwner(slot, memberIds) }, 'slot unowned for longer than the lease TTL: taking it');
+        if (await acquire(slot)) got.push(slot);
+      }
+    }
     if (!got.length) return;
     // A new owner knows every command already in flight before it decides: fold up to the
     // log's end as of now (our ShardAcquired events are the last thing we wrote).
     const target = await reader.lastSeqNow();
     await waitForSeq(target);
-    log.info({ slots: got.length, first: got[0], last: got[got.length - 1] }, 'slots acquired');
+    for (const slot of got) {
+      warming.delete(slot);
+      freeSince.delete(slot);
+    }
+    log.info({ slots: got.length, held: leases.heldSlots().size, first: got[0], last: got[got.length - 1] }, 'slots acquired');
     const owned = new Set(got);
     for (const [key, ds] of state.daemonSets) if (owned.has(ds.slot)) markDirty(key);
+    for (const key of garbageKeys()) markDirty(key);
+  }
+
+  /** Voluntary handover of the slots that now belong to another live member. */
+  async function handOver(): Promise<void> {
+    const desired = desiredSlots(config.controllerId, memberIds, slots);
+    const leaving = [...leases.heldSlots().keys()].filter((slot) => !desired.has(slot));
+    if (!leaving.length) return;
+    for (const slot of leaving) releasing.add(slot);
+    if (flushing) await flushing; // the current pass finishes; no new one decides for them
+    for (const slot of leaving) {
+      await leases.release(slot);
+      releasing.delete(slot);
+      forgetSlot(slot);
+    }
+    log.info({ slots: leaving.length, held: leases.heldSlots().size, members: memberIds.length }, 'slots handed over');
+  }
+
+  /** Drops what we were doing for a slot we no longer own. */
+  function forgetSlot(slot: number): void {
+    for (const [key, ds] of state.daemonSets) {
+      if (ds.slot !== slot) continue;
+      clearFor(exp, key);
+      dirty.delete(key);
+    }
+  }
+
+  function garbageKeys(): string[] {
+    const keys = new Set<string>();
+    for (const pod of state.pods.values()) {
+      if (pod.owner && !state.daemonSets.has(`${pod.namespace}/${pod.owner.name}`)) keys.add(`${pod.namespace}/${pod.owner.name}`);
+    }
+    return [...keys];
   }
 
   function waitForSeq(seq: number): Promise<void> {
@@ -307,18 +380,52 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     });
   }
 
+  async function maintainMembership(): Promise<void> {
+    await members.refresh(me);
+    const ids = (await members.list()).map((m) => m.id);
+    if (!ids.includes(config.controllerId)) ids.push(config.controllerId);
+    ids.sort();
+    if (ids.join(',') !== memberIds.join(',')) log.info({ members: ids }, 'controller membership changed');
+    memberIds = ids;
+  }
+
   live = true;
   lifecycle.to('live', { seq: state.seq, nodes: state.nodes.size, daemonSets: state.daemonSets.size });
+  await maintainMembership();
   await takeSlots();
 
-  const leaseTimer = setInterval(() => {
-    void (async () => {
-      const lost = await leases.renewAll();
-      for (const slot of lost) log.error({ shard: slot }, 'slot lost: another controller owns it now');
+  // One maintenance loop, never two at once: renew, refresh membership, hand over, acquire.
+  let maintaining = false;
+  const maintenance = async (renew: boolean): Promise<void> => {
+    if (maintaining || stopping) return;
+    maintaining = true;
+    try {
+      if (renew) {
+        const lost = await leases.renewAll(Date.now());
+        for (const slot of lost) {
+          log.error({ shard: slot }, 'slot lost: another controller owns it now');
+          forgetSlot(slot);
+        }
+        await maintainMembership();
+        await handOver();
+      }
       await takeSlots();
-    })().catch((err: unknown) => log.error({ err }, 'lease maintenance failed'));
-  }, Math.max(200, Math.floor(config.leaseTtlMs / 3)));
+    } finally {
+      maintaining = false;
+    }
+  };
+  const leaseTimer = setInterval(() => {
+    maintenance(true).catch((err: unknown) => log.error({ err }, 'lease maintenance failed'));
+  }, Math.max(100, Math.floor(config.leaseTtlMs / 3)));
   timers.push(leaseTimer);
+  // Slots we should own but do not hold are retried quickly (a handover leaves them free).
+  const acquireTimer = setInterval(() => {
+    const desired = desiredSlots(config.controllerId, memberIds, slots);
+    if ([...desired].some((slot) => !leases.heldSlots().has(slot))) {
+      maintenance(false).catch((err: unknown) => log.error({ err }, 'slot acquisition failed'));
+    }
+  }, 250);
+  timers.push(acquireTimer);
 
   const livenessTimer = setInterval(() => {
     const verdicts = judgeLiveness(state, {
@@ -373,6 +480,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       await reader.stop();
       if (flushing) await flushing;
       await leases.releaseAll();
+      await members.leave(config.controllerId).catch((err: unknown) => log.warn({ err }, 'leaving the member list failed'));
       lifecycle.to('stopped');
     },
   };

@@ -1,0 +1,49 @@
+// Controller membership: each live controller refreshes its entry in a KV bucket whose entries
+// expire (bucket max_age) when not refreshed, so a controller that dies leaves the member list
+// by itself after the TTL. Members split the slots among themselves (libs/core/assignment.ts).
+
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { MEMBERS_BUCKET } from '../topology/names.js';
+
+export interface MemberInfo {
+  readonly id: string;
+  readonly startedMs: number;
+  readonly pid: number;
+  readonly host: string;
+}
+
+export class Members {
+  private constructor(private readonly kv: KV) {}
+
+  /** Opens (creating if needed) the member bucket; `ttlMs` is how long an entry lives unrefreshed. */
+  static async open(nc: NatsConnection, ttlMs: number, replicas = 1): Promise<Members> {
+    // create() opens the bucket when it exists already (the first creator's TTL stays).
+    const kv = await new Kvm(nc).create(MEMBERS_BUCKET, { history: 1, ttl: ttlMs, replicas });
+    return new Members(kv);
+  }
+
+  async refresh(info: MemberInfo): Promise<void> {
+    await this.kv.put(info.id, JSON.stringify(info));
+  }
+
+  async leave(id: string): Promise<void> {
+    await this.kv.delete(id);
+  }
+
+  /** Live members (entries not expired or deleted), sorted by id. */
+  async list(): Promise<MemberInfo[]> {
+    const out: MemberInfo[] = [];
+    const keys = await this.kv.keys();
+    for await (const key of keys) {
+      const e = await this.kv.get(key);
+      if (!e || e.operation !== 'PUT') continue;
+      try {
+        out.push(e.json<MemberInfo>());
+      } catch {
+        // a malformed entry is not a member
+      }
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+}
