@@ -15,11 +15,23 @@ import { outputOf, splitKindName, visible, withBus, type GetFlags } from './cont
 import { registerNodeCommands } from './node-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { renderGet } from './render/get.js';
+import { readControllers, readShards, renderControllers, renderShards } from './shards.js';
 import { describeDaemonSet } from './render/describe.js';
 import { renderEvents } from './render/events.js';
 import { loadState, type LoadOptions } from './state-loader.js';
 
 async function runGet(program: Command, kindArg: string, nameArg: string | undefined, flags: GetFlags, load: LoadOptions): Promise<number> {
+  const lower = kindArg.toLowerCase();
+  if (lower === 'shards' || lower === 'shard' || lower === 'controllers' || lower === 'controller') {
+    if (load.untilSeq !== undefined || load.untilMs !== undefined) throw new CliError(`error: ${lower} are live leases, not part of replay`);
+    const nowMs = Date.now();
+    const out = await withBus(program, async (nc) => {
+      const shards = await readShards(nc, nowMs);
+      return lower.startsWith('shard') ? renderShards(shards, nowMs, flags.output) : renderControllers(await readControllers(nc), shards, nowMs, flags.output);
+    });
+    process.stdout.write(out);
+    return 0;
+  }
   const { kind, name } = splitKindName(kindArg, nameArg);
   const output = outputOf(flags.output);
   let selector: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
@@ -46,7 +58,7 @@ function addGetCommand(parent: Command, program: Command, load: () => LoadOption
   parent
     .command('get')
     .description('Display DaemonSets, pods or nodes (kubectl get)')
-    .argument('<kind>', 'ds|daemonsets, pods|po, nodes|no (or KIND/NAME)')
+    .argument('<kind>', 'ds|daemonsets, pods|po, nodes|no (or KIND/NAME), shards, controllers')
     .argument('[name]', 'one object by name')
     .option('-n, --namespace <ns>', 'namespace (default "default")')
     .option('-A, --all-namespaces', 'list across all namespaces')

@@ -253,10 +253,11 @@ const PROGRESS = [
 ];
 
 describe('dsctl set image and rollout (real nats-server, in-process controller and agents)', () => {
-  let nats: TestNats;
-  let nc: NatsConnection;
-  let dir: string;
-  let controller: ControllerHandle;
+  // Definitely assigned by `before`; `after` still checks, for a `before` that failed half-way.
+  let nats!: TestNats;
+  let nc!: NatsConnection;
+  let dir!: string;
+  let controller!: ControllerHandle;
   let env: Record<string, string>;
   const agents: AgentHandle[] = [];
   const dsctl = (...args: string[]) => runCli(args, env);
@@ -292,10 +293,10 @@ describe('dsctl set image and rollout (real nats-server, in-process controller a
 
   after(async () => {
     for (const a of agents) await a.stop({ deregister: false });
-    await controller.stop();
-    await nc.close();
-    await nats.stop();
-    await rm(dir, { recursive: true, force: true });
+    await (controller as ControllerHandle | undefined)?.stop();
+    await (nc as NatsConnection | undefined)?.close();
+    await (nats as TestNats | undefined)?.stop();
+    if ((dir as string | undefined) !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   it('rollout status follows a new DaemonSet until it is rolled out and exits 0', async () => {
