@@ -294,9 +294,19 @@ function applyDaemonSet(
   ds.currentHash = hash;
   // Kubernetes' constructHistory: a template seen before keeps its hash and is renumbered to
   // max+1 (so pods already on it are not restarted); a new template gets max+1.
+  // A reused revision keeps its change-cause: a ControllerRevision's annotations are the
+  // DaemonSet's at the revision's creation, and renumbering changes only its number.
   const next = Math.max(0, ...ds.revisions.map((r) => r.revision)) + 1;
+  const reused = ds.revisions.find((r) => r.hash === hash);
   ds.revisions = ds.revisions.filter((r) => r.hash !== hash);
-  ds.revisions.push({ revision: next, hash, template: d.spec.template, changeCause, appliedMs: env.timeMs, seq: env.seq });
+  ds.revisions.push({
+    revision: next,
+    hash,
+    template: d.spec.template,
+    changeCause: reused ? reused.changeCause : changeCause,
+    appliedMs: env.timeMs,
+    seq: env.seq,
+  });
 }
 
 /** Pods that match a new DaemonSet's selector and have no controller are adopted (ControllerRefManager). */

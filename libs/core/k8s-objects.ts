@@ -107,7 +107,7 @@ export interface K8sPod {
 }
 
 export interface K8sNodeCondition {
-  readonly type: 'Ready';
+  readonly type: 'Ready' | 'MemoryPressure' | 'DiskPressure' | 'PIDPressure';
   readonly status: ConditionStatus;
   readonly reason?: string;
   readonly lastTransitionTime: string;
@@ -326,11 +326,32 @@ export function nodeObject(node: NodeRecord, _state: State): K8sNode {
           ...(node.readyReason ? { reason: node.readyReason } : {}),
           lastTransitionTime: rfc3339(node.readyTransitionMs || node.registeredMs),
         },
+        ...pressureConditions(node),
       ],
       capacity: node.capacity,
       allocatable: node.allocatable,
     },
   };
+}
+
+/** The kubelet's pressure conditions, from the taints the agent derives from its readings. */
+const PRESSURE_CONDITIONS: readonly [K8sNodeCondition['type'], string, string][] = [
+  ['MemoryPressure', 'node.kubernetes.io/memory-pressure', 'KubeletHasSufficientMemory'],
+  ['DiskPressure', 'node.kubernetes.io/disk-pressure', 'KubeletHasNoDiskPressure'],
+  ['PIDPressure', 'node.kubernetes.io/pid-pressure', 'KubeletHasSufficientPID'],
+];
+
+function pressureConditions(node: NodeRecord): K8sNodeCondition[] {
+  const agent = node.taints.agent ?? [];
+  return PRESSURE_CONDITIONS.map(([type, key, okReason]) => {
+    const on = agent.some((t) => t.key === key);
+    return {
+      type,
+      status: on ? 'True' : 'False',
+      reason: on ? `KubeletHas${type}` : okReason,
+      lastTransitionTime: rfc3339(node.registeredMs),
+    };
+  });
 }
 
 /** What `kubectl get -o json` prints for more than one object. */

@@ -372,8 +372,8 @@ describe('evolve: revisions (constructHistory)', () => {
     );
   });
 
-  it('re-applying an older template reuses its hash and renumbers it to max+1', () => {
-    const s = new Scenario().given(dsApplied('foo', { generation: 1 }));
+  it('re-applying an older template reuses its hash and renumbers it to max+1, keeping its change-cause', () => {
+    const s = new Scenario().given(dsApplied('foo', { generation: 1, annotations: { [CHANGE_CAUSE_ANNOTATION]: 'first' } }));
     const v1 = s.ds().currentHash;
     s.advance(1000).given(dsApplied('foo', { generation: 2, image: 'v2' }));
     const v2 = s.ds().currentHash;
@@ -386,7 +386,9 @@ describe('evolve: revisions (constructHistory)', () => {
       ds.revisions.map((r) => [r.revision, r.hash, r.changeCause ?? null]),
       [
         [2, v2, null],
-        [3, v1, 'undo'],
+        // A ControllerRevision's annotations are the DaemonSet's at the revision's creation;
+        // renumbering it (rollout undo) changes only its number.
+        [3, v1, 'first'],
       ],
     );
     assert.equal(ds.revisions[1]!.appliedMs, START_MS + 2000);

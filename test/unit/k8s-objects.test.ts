@@ -218,6 +218,16 @@ describe('podObject', () => {
 });
 
 describe('nodeObject', () => {
+  it('reports a pressure condition True while the agent holds its taint', () => {
+    const node = makeNode('node-p', { taints: { agent: [{ key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' }] } });
+    const conditions = nodeObject(node, makeState({ nodes: [node] })).status.conditions;
+    assert.deepEqual(
+      conditions.map((c) => [c.type, c.status]),
+      [['Ready', 'True'], ['MemoryPressure', 'False'], ['DiskPressure', 'True'], ['PIDPressure', 'False']],
+    );
+    assert.equal(conditions.find((c) => c.type === 'DiskPressure')?.reason, 'KubeletHasDiskPressure');
+  });
+
   it('gives the core/v1 node: labels, no taints or unschedulable when there are none, Ready condition', () => {
     const node = makeNode('node-a', { registeredMs: T0, readyTransitionMs: T0 + 1000 });
     assert.deepEqual(nodeObject(node, makeState({ nodes: [node] })), {
@@ -226,7 +236,12 @@ describe('nodeObject', () => {
       metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a' }, creationTimestamp: T0_TEXT },
       spec: {},
       status: {
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastTransitionTime: '2026-01-02T03:04:06Z' }],
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'KubeletReady', lastTransitionTime: '2026-01-02T03:04:06Z' },
+          { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastTransitionTime: T0_TEXT },
+          { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', lastTransitionTime: T0_TEXT },
+          { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', lastTransitionTime: T0_TEXT },
+        ],
         capacity: { cpu: '4', memory: '8Gi', pods: '110' },
         allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
       },
