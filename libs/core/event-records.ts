@@ -7,6 +7,7 @@ import { dsKey, podKey, type EventRecord, type State } from './state.js';
 
 export function eventRecordOf(state: State, env: Envelope): EventRecord | undefined {
   const e = env.event;
+  const cause = e.type === 'PodCreate' || e.type === 'PodDelete' ? { cause: e.data.causeSeq } : {};
   const rec = (kind: EventRecord['kind'], reason: string, object: string, message: string): EventRecord => ({
     seq: env.seq,
     timeMs: env.timeMs,
@@ -14,6 +15,7 @@ export function eventRecordOf(state: State, env: Envelope): EventRecord | undefi
     reason,
     object,
     message,
+    ...cause,
   });
   switch (e.type) {
     case 'PodCreate':

@@ -120,6 +120,8 @@ export interface EventRecord {
   readonly reason: string;
   readonly object: string; // e.g. `daemonset/kube-system/fluentd`
   readonly message: string;
+  /** For controller commands: the log sequence the decision was made at (`dsctl replay --at` it). */
+  readonly cause?: number;
 }
 
 export interface State {

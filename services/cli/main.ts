@@ -17,7 +17,12 @@ import { registerRolloutCommands } from './rollout-commands.js';
 import { renderGet } from './render/get.js';
 import { readControllers, readShards, renderControllers, renderShards } from './shards.js';
 import { describeDaemonSet } from './render/describe.js';
-import { renderEvents } from './render/events.js';
+import { parseSince, renderEvents, type EventsOptions } from './render/events.js';
+import { evolve, skipPosition } from '../../libs/core/evolve.js';
+import { eventRecordOf } from '../../libs/core/event-records.js';
+import type { State } from '../../libs/core/state.js';
+import { openLogReader } from '../../libs/nats/log-reader.js';
+import { DEFAULT_SLOTS } from '../../libs/topology/names.js';
 import { loadState, type LoadOptions } from './state-loader.js';
 
 async function runGet(program: Command, kindArg: string, nameArg: string | undefined, flags: GetFlags, load: LoadOptions): Promise<number> {
@@ -162,14 +167,24 @@ export function buildProgram(): Command {
 
   program
     .command('events')
-    .description('List events derived from the log (kubectl events)')
+    .description('List events derived from the log (kubectl events); -w follows new ones')
     .option('-n, --namespace <ns>', 'namespace')
     .option('-A, --all-namespaces', 'all namespaces')
     .option('--for <object>', 'only events of this object, e.g. ds/fluentd or node/node-1')
+    .option('--since <when>', 'only events newer than a duration (10m, 2h) or after an RFC 3339 time')
+    .option('-w, --watch', 'after listing, keep printing new events until interrupted')
     .option('-o, --output <format>', 'json')
-    .action(async (flags: { namespace?: string; allNamespaces?: boolean; for?: string; output?: string }) => {
-      const { events } = await withBus(program, (nc) => loadState(nc, { withEvents: true }));
-      process.stdout.write(renderEvents(events, { ...flags, nowMs: Date.now() }));
+    .action(async (flags: { namespace?: string; allNamespaces?: boolean; for?: string; since?: string; watch?: boolean; output?: string }) => {
+      const nowMs = Date.now();
+      const sinceMs = flags.since !== undefined ? parseSince(flags.since, nowMs) : undefined;
+      if (flags.since !== undefined && sinceMs === undefined) throw new CliError(`error: --since takes a duration such as 10m or an RFC 3339 time, not ${JSON.stringify(flags.since)}`);
+      const opts = { ...flags, ...(sinceMs !== undefined ? { sinceMs } : {}) };
+      await withBus(program, async (nc) => {
+        const { state, events } = await loadState(nc, { withEvents: true });
+        process.stdout.write(renderEvents(events, { ...opts, nowMs }));
+        if (!flags.watch) return;
+        await watchEvents(nc, state, opts);
+      });
     });
 
   registerRolloutCommands(program);
@@ -182,6 +197,27 @@ export function buildProgram(): Command {
   addGetCommand(replay, program, () => parseAt(replay.opts<{ at: string }>().at));
 
   return program;
+}
+
+/** Follows the log from where `state` ends, printing each new event as it is folded, until SIGINT/SIGTERM. */
+async function watchEvents(nc: NatsConnection, state: State, opts: Omit<EventsOptions, 'nowMs'>): Promise<void> {
+  const settings = await readTopology(nc);
+  const reader = await openLogReader({
+    nc,
+    fromSeq: state.seq + 1,
+    onEnvelope: (env) => {
+      const rec = eventRecordOf(state, env);
+      evolve(state, env, { slots: settings?.slots ?? DEFAULT_SLOTS });
+      if (rec) process.stdout.write(renderEvents([rec], { ...opts, nowMs: Date.now(), noHeaders: true }));
+    },
+    onInvalid: (msg) => skipPosition(state, msg.seq),
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    void reader.done.then(resolve);
+  });
+  await reader.stop();
 }
 
 /**

@@ -11,6 +11,10 @@ export interface EventsOptions {
   readonly for?: string;
   readonly output?: string;
   readonly nowMs: number;
+  /** Only events at or after this time (ms). */
+  readonly sinceMs?: number;
+  /** Leave out the header (for lines printed while watching). */
+  readonly noHeaders?: boolean;
 }
 
 const KIND_OF: Record<string, string> = { ds: 'daemonset', daemonset: 'daemonset', daemonsets: 'daemonset', node: 'node', no: 'node', pod: 'pod', po: 'pod' };
@@ -32,6 +36,7 @@ export function filterEvents(events: readonly EventRecord[], opts: EventsOptions
     wantName = n;
   }
   return events.filter((e) => {
+    if (opts.sinceMs !== undefined && e.timeMs < opts.sinceMs) return false;
     const o = splitObject(e.object);
     if (o.namespace !== undefined && !opts.allNamespaces && o.namespace !== ns) return false;
     if (wantKind && (o.kind !== wantKind || o.name !== wantName)) return false;
@@ -42,7 +47,7 @@ export function filterEvents(events: readonly EventRecord[], opts: EventsOptions
 export function renderEvents(events: readonly EventRecord[], opts: EventsOptions): string {
   const rows = filterEvents(events, opts);
   if (opts.output === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rows }, null, 4)}\n`;
-  if (!rows.length) return `No events found in ${opts.allNamespaces ? 'any' : (opts.namespace ?? 'default')} namespace.\n`;
+  if (!rows.length) return opts.noHeaders ? '' : `No events found in ${opts.allNamespaces ? 'any' : (opts.namespace ?? 'default')} namespace.\n`;
   const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'];
   const lines = [head.join('\t')];
   for (const e of rows) {
@@ -51,5 +56,14 @@ export function renderEvents(events: readonly EventRecord[], opts: EventsOptions
       [...(opts.allNamespaces ? [o.namespace ?? ''] : []), translateTimestampSince(e.timeMs, opts.nowMs), e.kind, e.reason, `${o.kind}/${o.name}`, e.message].join('\t'),
     );
   }
-  return tabwrite(`${lines.join('\n')}\n`, GET_TABWRITER);
+  const table = tabwrite(`${lines.join('\n')}\n`, GET_TABWRITER);
+  return opts.noHeaders ? table.slice(table.indexOf('\n') + 1) : table;
+}
+
+/** `--since 10m` or an RFC 3339 time → epoch ms. */
+export function parseSince(text: string, nowMs: number): number | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (m) return nowMs - Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
 }
