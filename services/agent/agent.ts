@@ -13,6 +13,7 @@ import { applyCommand, newAgentView, type AgentPod } from '../../libs/core/agent
 import type { CommandRejected, Envelope, LogEvent, PodCommand, PodReportBase } from '../../libs/events/types.js';
 import { publishHeartbeat } from '../../libs/nats/heartbeats.js';
 import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
+import { OrderedPublisher } from '../../libs/nats/ordered-publisher.js';
 import { publishEvent } from '../../libs/nats/publish.js';
 import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
@@ -60,18 +61,14 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
   const previous = await loadLocalState(statePath, config.nodeName, log);
   const incarnation = previous?.incarnation ?? randomUUID();
   const view = newAgentView();
-  const reportQueue: Promise<unknown>[] = [];
   let stopping = false;
 
   // ---- reports ------------------------------------------------------------------------------------
-  const report = (slot: number, event: LogEvent): Promise<void> => {
-    const p = publishEvent(js, { subject: podReportSubject(slot, config.nodeName), event }).then(
-      () => undefined,
-      (err: unknown) => log.error({ err, type: event.type }, 'report publish failed'),
-    );
-    reportQueue.push(p);
-    void p.finally(() => reportQueue.splice(reportQueue.indexOf(p), 1));
-    return p;
+  // Pod reports reach the log in the order they happened and are never dropped: one in flight at
+  // a time, retried until stored (a JetStream leader election must not lose a PodReady).
+  const reports = new OrderedPublisher({ js, log, idPrefix: `report/${config.nodeName}/${incarnation}/${Date.now()}` });
+  const report = async (slot: number, event: LogEvent): Promise<void> => {
+    await reports.publish(podReportSubject(slot, config.nodeName), event);
   };
   const base = (pod: AgentPod): PodReportBase => ({
     node: config.nodeName,
@@ -257,20 +254,27 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
         // Leave the fleet first: once the node is gone its pods are gone with it (as Kubernetes'
         // PodGC does for a deleted node), so the controller does not race a replacement onto a
         // node that is shutting down.
-        await publishEvent(js, {
-          subject: nodeSubject(config.nodeName),
-          event: { type: 'NodeDeregistered', v: 1, data: { node: config.nodeName, incarnation } },
-        });
+        // Queued behind the reports still in flight, and retried like them.
+        void reports.publish(nodeSubject(config.nodeName), { type: 'NodeDeregistered', v: 1, data: { node: config.nodeName, incarnation } });
+        await flushWithin(reports, config.shutdownGraceMs / 2);
         await driver.stopAll();
         await rm(statePath, { force: true });
       } else {
         await driver.stopAll();
         await saveLocalState(statePath, local);
       }
-      await Promise.allSettled(reportQueue);
+      await flushWithin(reports, config.shutdownGraceMs / 2);
+      reports.close();
       lifecycle.to('stopped');
     },
   };
+}
+
+/** Waits for queued reports, but not past `ms` (the bus may be gone while we stop). */
+async function flushWithin(reports: OrderedPublisher, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([reports.flush(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 function rejection(cmd: PodCommand, node: string, reason: CommandRejected['data']['reason'], message: string): CommandRejected {

@@ -249,7 +249,10 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     ticking.add(slot);
     publishEvent(js, { subject: clockSubject(slot), event: { type: 'ClockTicked', v: 1, data: { slot, reason } } }).catch((err: unknown) => {
       ticking.delete(slot);
-      log.error({ err, shard: slot }, 'clock tick publish failed');
+      log.error({ err, shard: slot }, 'clock tick publish failed: retrying');
+      setTimeout(() => {
+        if (!stopping && owns(slot)) tick(slot, reason);
+      }, PUBLISH_RETRY_MS).unref();
     });
   }
 
