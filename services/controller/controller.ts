@@ -14,6 +14,7 @@ import { judgeLiveness } from '../../libs/core/liveness.js';
 import { desiredSlots, rendezvousOwner } from '../../libs/core/assignment.js';
 import { garbageOf } from '../../libs/core/daemon-view.js';
 import { reconcile, statusChanged } from '../../libs/core/reconcile.js';
+import { slowStartBatches } from '../../libs/core/slow-start.js';
 import { dsKey, initialState, podKey, type DsKey, type DsStatus, type State } from '../../libs/core/state.js';
 import type { DaemonSetStatusUpdated, Envelope, ShardAcquired } from '../../libs/events/types.js';
 import { checkAuthor } from '../../libs/nats/authorship.js';
@@ -211,11 +212,8 @@ export async function startController(nc: NatsConnection, config: ControllerConf
         if (d.wakeAtMs !== undefined) wakeAt(key, d.wakeAtMs);
       }
       if (!items.length) continue;
-      const results = await publishMany(js, items);
-      results.forEach((r, i) => {
-        if (r.status === 'fulfilled') return;
-        const item = items[i]!;
-        log.error({ err: r.reason, subject: item.subject, type: item.event.type }, 'publish failed');
+      const failed = (item: PublishItem, err: unknown): void => {
+        if (err !== undefined) log.error({ err, subject: item.subject, type: item.event.type }, 'publish failed');
         if (item.msgId) {
           lower(exp, [item.msgId]);
           const key = idsOf.get(item.msgId);
@@ -225,7 +223,36 @@ export async function startController(nc: NatsConnection, config: ControllerConf
           lastStatus.delete(key);
           setTimeout(() => markDirty(key), PUBLISH_RETRY_MS).unref();
         }
-      });
+      };
+      // Deletes and status go out at once; creates in slow-start batches (1, 2, 4, …) that stop
+      // at the first failure, the skipped ones taken off the expectations (Kubernetes' syncNodes).
+      const creates = items.filter((i) => i.event.type === 'PodCreate');
+      const others = items.filter((i) => i.event.type !== 'PodCreate');
+      const othersDone = publishMany(js, others).then((results) =>
+        results.forEach((r, i) => {
+          if (r.status === 'rejected') failed(others[i]!, r.reason);
+        }),
+      );
+      let next = 0;
+      for (const size of slowStartBatches(creates.length)) {
+        const batch = creates.slice(next, next + size);
+        next += size;
+        const results = await publishMany(js, batch);
+        let anyFailed = false;
+        results.forEach((r, i) => {
+          if (r.status === 'rejected') {
+            anyFailed = true;
+            failed(batch[i]!, r.reason);
+          }
+        });
+        if (anyFailed) {
+          const skipped = creates.slice(next);
+          if (skipped.length) log.warn({ skipped: skipped.length }, 'slow start: creates skipped after a failed batch');
+          for (const item of skipped) failed(item, undefined);
+          break;
+        }
+      }
+      await othersDone;
     }
   }
 
