@@ -1,5 +1,6 @@
 // Command line of `npm run bench`: which scenarios, at which sizes, written where.
 
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FULL_SIZES, QUICK_SIZES, type BenchSizes } from './context.js';
 import { SCENARIOS, type ScenarioName } from './result.js';
@@ -10,6 +11,8 @@ export interface BenchOptions {
   readonly mode: string;
   readonly outDir: string;
   readonly profile: boolean;
+  readonly controllerEnv: Readonly<Record<string, string>>;
+  readonly controllerEntry?: string;
 }
 
 export class UsageError extends Error {
@@ -18,6 +21,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME[,NAME…]]… [--nodes N] [--runs N]
                           [--baseline-messages N] [--out DIR] [--profile]
+                          [--controller-env KEY=VALUE]… [--controller-entry FILE]
 
   --quick               small sizes (the whole run in about 3 minutes on 2 cores)
   --scenario NAME       run only these: ${SCENARIOS.join(', ')} (the baseline is always measured first)
@@ -25,7 +29,11 @@ export const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME[,NAME�
   --runs N              runs of converge, rollout and replay (and baseline)
   --baseline-messages N messages per baseline run
   --out DIR             where <scenario>.json goes (default bench/results)
-  --profile             run the controller under node --cpu-prof and list its hottest functions`;
+  --profile             profile the controller and the fleet (V8 CPU profiles in <out>/profiles/)
+                        and list their hottest functions
+  --controller-env K=V  extra environment of the controller (e.g. SNAPSHOT_EVERY_EVENTS=0)
+  --controller-entry F  run this controller entry instead of dist/services/controller/main.js
+                        (to measure a proposed change on a copy of the tree)`;
 
 function positiveInt(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -47,6 +55,8 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
         'baseline-messages': { type: 'string' },
         out: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        'controller-env': { type: 'string', multiple: true },
+        'controller-entry': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -66,7 +76,8 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
   const runs = positiveInt('runs', v.runs);
   const baselineMessages = positiveInt('baseline-messages', v['baseline-messages']);
   const base = v.quick ? QUICK_SIZES : FULL_SIZES;
-  const custom = nodes !== undefined || runs !== undefined || baselineMessages !== undefined;
+  const custom =
+    nodes !== undefined || runs !== undefined || baselineMessages !== undefined || (v['controller-env'] ?? []).length > 0 || v['controller-entry'] !== undefined;
   const sizes: BenchSizes = {
     ...base,
     ...(nodes !== undefined
@@ -75,9 +86,18 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     ...(runs !== undefined ? { convergeRuns: runs, rolloutRuns: runs, replayRuns: runs, baselineRuns: runs } : {}),
     ...(baselineMessages !== undefined ? { baselineMessages } : {}),
   };
+  const controllerEnv: Record<string, string> = {};
+  for (const kv of v['controller-env'] ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--controller-env ${JSON.stringify(kv)}: expected KEY=VALUE`);
+    controllerEnv[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const controllerEntry = v['controller-entry'];
   return {
     scenarios,
     sizes,
+    controllerEnv,
+    ...(controllerEntry ? { controllerEntry: resolve(controllerEntry) } : {}),
     mode: `${v.quick ? 'quick' : 'full'}${custom ? '+custom' : ''}`,
     outDir: v.out ?? defaultOutDir,
     profile: v.profile ?? false,

@@ -14,14 +14,16 @@ import { dsSlot } from '../libs/topology/slot.js';
 import { applyManifests, lastSpec, parseManifests } from '../services/cli/apply.js';
 import { startNats, type TestNats } from '../test/support/nats-server.js';
 import { spawnService, type ServiceProcess } from '../test/support/processes.js';
+import type { ScenarioContext } from './context.js';
+import { profileDir } from './profile.js';
 import type { Progress } from './progress.js';
 import { BENCH_NAMESPACE, daemonSetManifest } from './workload.js';
 
 /** Creates per reconcile pass: high, so a 10,000-node DaemonSet is placed in one pass. */
 export const BENCH_BURST = 100_000;
 const START_TIMEOUT_MS = 60_000;
-/** The CPU-profiling preload (node --cpu-prof cannot be passed through NODE_OPTIONS). */
-const PROFILE_PRELOAD = new URL('./cpu-profile-preload.js', import.meta.url).href;
+/** The bench's preload for services: CPU profile, memory reports (see probe-preload.ts). */
+const PRELOAD = new URL('./probe-preload.js', import.meta.url).href;
 
 export interface FleetSpec {
   readonly nodes: number;
@@ -34,9 +36,13 @@ export interface FleetSpec {
 
 export interface ClusterOptions {
   readonly progress: Progress;
-  /** Write the controller's CPU profile into this folder (see cpu-profile-preload.ts). */
+  /** Write the controller's CPU profile into this folder (see probe-preload.ts). */
   readonly profileDir?: string;
   readonly controllerEnv?: Readonly<Record<string, string>>;
+  /** Run this controller entry instead of dist/services/controller/main.js (a candidate build). */
+  readonly controllerEntry?: string;
+  /** The controller writes process.memoryUsage() to this file every second. */
+  readonly memoryReportFile?: string;
 }
 
 export interface Cluster {
@@ -57,16 +63,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const nc = await connectBus({ url: nats.url, name: 'bench', once: true });
   const fleets: ServiceProcess[] = [];
   let controller: ServiceProcess | undefined;
-  const profileEnv: Record<string, string> = opts.profileDir ? { NODE_OPTIONS: `--import=${PROFILE_PRELOAD}`, CPU_PROFILE_DIR: opts.profileDir } : {};
+  const profileEnv: Record<string, string> = opts.profileDir ? { NODE_OPTIONS: `--import=${PRELOAD}`, CPU_PROFILE_DIR: opts.profileDir } : {};
+  const memoryEnv: Record<string, string> = opts.memoryReportFile
+    ? { NODE_OPTIONS: `--import=${PRELOAD}`, MEMORY_REPORT_FILE: opts.memoryReportFile }
+    : {};
   try {
     const { slots } = await ensureTopology(nc);
     const jsm = await jetstreamManager(nc);
-    controller = spawnService('controller', 'dist/services/controller/main.js', {
+    controller = spawnService('controller', opts.controllerEntry ?? 'dist/services/controller/main.js', {
       NATS_URL: nats.url,
       CONTROLLER_ID: 'bench',
       BURST: String(BENCH_BURST),
       LOG_LEVEL: 'info',
       ...profileEnv,
+      ...memoryEnv,
       ...opts.controllerEnv,
     });
     await controller.waitForLog((l) => l.json?.['msg'] === 'slots acquired', { timeoutMs: START_TIMEOUT_MS, message: 'slots acquired' });
@@ -137,6 +147,23 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await nats.stop();
     throw err;
   }
+}
+
+/** A scenario's cluster, with the run's controller settings and, when asked, profiling. */
+export async function startScenarioCluster(
+  ctx: ScenarioContext,
+  scenario: string,
+  extra: { readonly memoryReportFile?: string } = {},
+): Promise<{ cluster: Cluster; profileDir: string | undefined }> {
+  const dir = ctx.profile ? profileDir(ctx.outDir, scenario) : undefined;
+  const cluster = await startCluster({
+    progress: ctx.progress,
+    controllerEnv: ctx.controllerEnv,
+    ...(ctx.controllerEntry ? { controllerEntry: ctx.controllerEntry } : {}),
+    ...(dir ? { profileDir: dir } : {}),
+    ...extra,
+  });
+  return { cluster, profileDir: dir };
 }
 
 export interface AppliedDs {

@@ -74,6 +74,10 @@ export interface ScenarioContext {
   /** Profile the controller (node --cpu-prof) and summarise its hot functions. */
   readonly profile: boolean;
   readonly baseline: BaselineFigures;
+  /** Extra controller environment (e.g. SNAPSHOT_EVERY_EVENTS=0), from --controller-env. */
+  readonly controllerEnv: Readonly<Record<string, string>>;
+  /** A controller entry to run instead of the built one (--controller-entry). */
+  readonly controllerEntry?: string;
 }
 
 /** What a scenario hands back; the runner adds machine, versions and the baseline. */

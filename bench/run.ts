@@ -48,7 +48,11 @@ export async function runBench(opts: BenchOptions, out: (text: string) => void =
       durationMs: Date.now() - started,
       machine,
       versions: { node, natsServer: outcome.serverVersion },
-      parameters: outcome.parameters,
+      parameters: {
+        ...outcome.parameters,
+        ...(Object.keys(opts.controllerEnv).length ? { controllerEnv: opts.controllerEnv } : {}),
+        ...(opts.controllerEntry ? { controllerEntry: opts.controllerEntry } : {}),
+      },
       metrics: outcome.metrics.map((m) => metric(m, base.figures)),
       baseline: base.figures,
       notes: outcome.notes,
@@ -69,7 +73,16 @@ export async function runBench(opts: BenchOptions, out: (text: string) => void =
       notes: [],
     });
   }
-  const ctx: ScenarioContext = { sizes: opts.sizes, mode: opts.mode, outDir: opts.outDir, progress, profile: opts.profile, baseline: base.figures };
+  const ctx: ScenarioContext = {
+    sizes: opts.sizes,
+    mode: opts.mode,
+    outDir: opts.outDir,
+    progress,
+    profile: opts.profile,
+    baseline: base.figures,
+    controllerEnv: opts.controllerEnv,
+    ...(opts.controllerEntry ? { controllerEntry: opts.controllerEntry } : {}),
+  };
   for (const scenario of opts.scenarios) {
     if (scenario === 'baseline') continue;
     progress.say(`${scenario}:`);

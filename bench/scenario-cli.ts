@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { REPO_ROOT } from '../test/support/processes.js';
-import { applyDaemonSet, startCluster, waitConverged } from './cluster.js';
+import { applyDaemonSet, startScenarioCluster, waitConverged } from './cluster.js';
 import type { ScenarioContext, ScenarioOutcome } from './context.js';
 import { LOG_STREAM } from '../libs/topology/names.js';
 
@@ -20,7 +20,7 @@ function runDsctl(args: readonly string[]): Promise<{ ms: number; stdout: string
 
 export async function runCli(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const n = ctx.sizes.cliNodes;
-  const cluster = await startCluster({ progress: ctx.progress });
+  const { cluster } = await startScenarioCluster(ctx, 'cli');
   const wallMs: number[] = [];
   let logMessages = 0;
   const notes: string[] = [];

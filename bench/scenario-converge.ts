@@ -2,16 +2,15 @@
 // high BURST; apply one DaemonSet and time it until its status (read from the log) shows
 // numberReady == N. Each run applies a new DaemonSet over the same nodes.
 
-import { applyDaemonSet, BENCH_BURST, startCluster, waitConverged } from './cluster.js';
+import { applyDaemonSet, BENCH_BURST, startScenarioCluster, waitConverged } from './cluster.js';
 import type { ScenarioContext, ScenarioOutcome } from './context.js';
-import { profileDir as profileDirFor, profileNotes } from './profile.js';
+import { profileNotes } from './profile.js';
 
 export const CONVERGE_TARGET_NODES = 10_000;
 
 export async function runConverge(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const n = ctx.sizes.convergeNodes;
-  const profileDir = ctx.profile ? profileDirFor(ctx.outDir, 'converge') : undefined;
-  const cluster = await startCluster({ progress: ctx.progress, ...(profileDir ? { profileDir } : {}) });
+  const { cluster, profileDir } = await startScenarioCluster(ctx, 'converge');
   const seconds: number[] = [];
   const podsPerSec: number[] = [];
   const msgsPerSec: number[] = [];

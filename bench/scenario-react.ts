@@ -7,16 +7,15 @@ import { connectBus } from '../libs/nats/connect.js';
 import { createRootLogger } from '../libs/runtime/logger.js';
 import { LOG_STREAM, nodeCommandFilter, podReportSubject } from '../libs/topology/names.js';
 import { startFleet } from '../services/fleet/fleet.js';
-import { applyDaemonSet, BENCH_BURST, startCluster, waitConverged, watchLog } from './cluster.js';
+import { applyDaemonSet, BENCH_BURST, startScenarioCluster, waitConverged, watchLog } from './cluster.js';
 import type { ScenarioContext, ScenarioOutcome } from './context.js';
-import { profileDir as profileDirFor, profileNotes } from './profile.js';
+import { profileNotes } from './profile.js';
 
 const SAMPLE_TIMEOUT_MS = 30_000;
 
 export async function runReact(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const n = ctx.sizes.reactNodes;
-  const profileDir = ctx.profile ? profileDirFor(ctx.outDir, 'react') : undefined;
-  const cluster = await startCluster({ progress: ctx.progress, ...(profileDir ? { profileDir } : {}) });
+  const { cluster, profileDir } = await startScenarioCluster(ctx, 'react');
   const toCreate: number[] = [];
   const toRunning: number[] = [];
   const toReady: number[] = [];

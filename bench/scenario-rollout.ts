@@ -9,9 +9,9 @@ import { rollingBudget } from '../libs/core/reconcile.js';
 import type { DaemonSetApplied, Envelope } from '../libs/events/types.js';
 import { publishEvent } from '../libs/nats/publish.js';
 import { LOG_STREAM, dsSubject } from '../libs/topology/names.js';
-import { appliedSpec, applyDaemonSet, BENCH_BURST, followLog, startCluster, waitConverged, type AppliedDs, type Cluster } from './cluster.js';
+import { appliedSpec, applyDaemonSet, BENCH_BURST, followLog, startScenarioCluster, waitConverged, type AppliedDs, type Cluster } from './cluster.js';
 import type { ScenarioContext, ScenarioOutcome } from './context.js';
-import { profileDir as profileDirFor, profileNotes } from './profile.js';
+import { profileNotes } from './profile.js';
 import { BENCH_NAMESPACE } from './workload.js';
 
 const NAME = 'rollout';
@@ -108,8 +108,7 @@ async function setImage(cluster: Cluster, prev: AppliedDs, image: string): Promi
 
 export async function runRollout(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const n = ctx.sizes.rolloutNodes;
-  const profileDir = ctx.profile ? profileDirFor(ctx.outDir, 'rollout') : undefined;
-  const cluster = await startCluster({ progress: ctx.progress, ...(profileDir ? { profileDir } : {}) });
+  const { cluster, profileDir } = await startScenarioCluster(ctx, 'rollout');
   const seconds: number[] = [];
   const maxUnavailable: number[] = [];
   const budget = rollingBudget({ maxUnavailable: MAX_UNAVAILABLE, maxSurge: 0 }, n).maxUnavailable;

@@ -2,23 +2,47 @@
 // changing: the controller's CPU (from /proc/<pid>/stat, per second and over the whole window)
 // and resident memory. What an idle fleet costs.
 
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { clockTicksPerSecond } from './machine.js';
-import { applyDaemonSet, BENCH_BURST, startCluster, waitConverged } from './cluster.js';
+import { applyDaemonSet, BENCH_BURST, startScenarioCluster, waitConverged } from './cluster.js';
 import type { ScenarioContext, ScenarioOutcome } from './context.js';
 import { cpuTicks, rssBytes } from './proc-stat.js';
-import { profileDir as profileDirFor, profileNotes } from './profile.js';
+import { profileNotes } from './profile.js';
+
+const MB = 1024 * 1024;
+
+interface MemoryReport {
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** The controller's last process.memoryUsage() (written by probe-preload.ts), if there is one yet. */
+async function readMemoryReport(path: string): Promise<MemoryReport | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as MemoryReport;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Time after convergence before measuring: status writes and the last reports settle. */
 const SETTLE_MS = 3_000;
 
 export async function runSteady(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const n = ctx.sizes.steadyNodes;
-  const profileDir = ctx.profile ? profileDirFor(ctx.outDir, 'steady') : undefined;
-  const cluster = await startCluster({ progress: ctx.progress, ...(profileDir ? { profileDir } : {}) });
+  const memoryReportFile = join(tmpdir(), `bench-steady-memory-${process.pid}.json`);
+  const { cluster, profileDir } = await startScenarioCluster(ctx, 'steady', { memoryReportFile });
   const hz = clockTicksPerSecond();
   const cpuPerSecond: number[] = [];
   const fleetCpuPerSecond: number[] = [];
   const rssMb: number[] = [];
+  const heapUsedMb: number[] = [];
+  const heapTotalMb: number[] = [];
+  const offHeapMb: number[] = [];
   let averagePercent = Number.NaN;
   const notes: string[] = [];
   try {
@@ -45,13 +69,20 @@ export async function runSteady(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       fleetCpuPerSecond.push(((nowFleet - prevFleet) / hz) * 100);
       prev = now;
       prevFleet = nowFleet;
-      rssMb.push((await rssBytes(pid)) / (1024 * 1024));
+      rssMb.push((await rssBytes(pid)) / MB);
+      const mem = await readMemoryReport(memoryReportFile);
+      if (mem) {
+        heapUsedMb.push(mem.heapUsed / MB);
+        heapTotalMb.push(mem.heapTotal / MB);
+        offHeapMb.push((mem.external + mem.arrayBuffers) / MB);
+      }
       ctx.progress.tick('steady', () => `${s}/${ctx.sizes.steadySeconds} s: controller ${cpuPerSecond.at(-1)!.toFixed(1)}% CPU, ${rssMb.at(-1)!.toFixed(0)} MB`);
     }
     const seconds = (performance.now() - started) / 1000;
     averagePercent = ((prev - first) / hz / seconds) * 100;
   } finally {
     await cluster.stop();
+    await rm(memoryReportFile, { force: true });
   }
   if (n !== 10_000) notes.push(`the targets are stated for a 10,000-node fleet; this run used ${n} nodes`);
   if (profileDir) notes.push(...(await profileNotes(profileDir)));
@@ -65,11 +96,15 @@ export async function runSteady(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       heartbeatIntervalMs: 10_000,
       controller: `separate process, BURST=${BENCH_BURST}, NODE_GRACE_MS default (40 s)`,
       cpuFrom: `/proc/<pid>/stat utime+stime, ${hz} ticks/s`,
+      memoryFrom: '/proc/<pid>/status VmRSS; V8 heap from process.memoryUsage() in the controller (bench preload)',
     },
     metrics: [
       { name: 'controller CPU, whole window', unit: '% of a core', samples: [averagePercent], target: { op: '<', value: 10 } },
       { name: 'controller CPU per second', unit: '% of a core', samples: cpuPerSecond },
       { name: 'controller RSS', unit: 'MB', samples: rssMb, target: { op: '<', value: 300 }, targetOnP99: true },
+      { name: 'controller V8 heap used', unit: 'MB', samples: heapUsedMb },
+      { name: 'controller V8 heap total', unit: 'MB', samples: heapTotalMb },
+      { name: 'controller external + array buffers', unit: 'MB', samples: offHeapMb },
       { name: 'fleet CPU per second (for context)', unit: '% of a core', samples: fleetCpuPerSecond },
     ],
     notes,

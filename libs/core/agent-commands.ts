@@ -3,7 +3,7 @@
 // current incarnation (from its registration on) through `applyCommand`; replaying the same
 // commands after a crash gives the same view, and the shell only acts on the new ones.
 
-import type { PodCommand, PodCreate } from '../events/types.js';
+import type { CommandRejected, PodCommand, PodCreate } from '../events/types.js';
 
 export interface AgentPod {
   readonly uid: string;
@@ -52,4 +52,29 @@ export function applyCommand(view: AgentView, cmd: PodCommand, node: string): Ag
   const known = view.pods.delete(cmd.data.podUid);
   view.deleted.add(cmd.data.podUid);
   return { kind: 'stop', uid: cmd.data.podUid, known };
+}
+
+/** The report of a refused command, naming the pod it concerned. */
+export function commandRejected(cmd: PodCommand, node: string, reason: CommandRejected['data']['reason'], message: string): CommandRejected {
+  const pod =
+    cmd.type === 'PodCreate'
+      ? { namespace: cmd.data.pod.namespace, podName: cmd.data.pod.name, podUid: cmd.data.pod.uid }
+      : { namespace: cmd.data.namespace, podName: cmd.data.podName, podUid: cmd.data.podUid };
+  return {
+    type: 'CommandRejected',
+    v: 1,
+    data: { node, commandId: cmd.data.id, commandType: cmd.type, slot: cmd.data.slot, epoch: cmd.data.epoch, ...pod, reason, message },
+  };
+}
+
+/** Node.js `process.arch` → Kubernetes' GOARCH names. */
+export const KUBE_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' };
+
+/** The labels a kubelet puts on its node (hostname, os, arch); the machine's facts are arguments. */
+export function defaultNodeLabels(node: string, os: string, arch: string): Record<string, string> {
+  return {
+    'kubernetes.io/hostname': node,
+    'kubernetes.io/os': os,
+    'kubernetes.io/arch': KUBE_ARCH[arch] ?? arch,
+  };
 }

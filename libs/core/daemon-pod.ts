@@ -39,12 +39,24 @@ function sameToleration(a: Toleration, b: Toleration): boolean {
   );
 }
 
+/** daemonTolerations per template spec object (folded specs are never mutated): eligibility asks once per node per pass. */
+const tolerationsOf = new WeakMap<PodSpec, readonly Toleration[]>();
+
 /**
  * The template's tolerations plus the automatic ones (AddOrUpdateTolerationInPodSpec): a template
  * toleration that matches an automatic one is replaced in place by it (which drops its
  * tolerationSeconds); the others are appended.
  */
 export function daemonTolerations(spec: PodSpec): Toleration[] {
+  let cached = tolerationsOf.get(spec);
+  if (cached === undefined) {
+    cached = computeDaemonTolerations(spec);
+    tolerationsOf.set(spec, cached);
+  }
+  return [...cached];
+}
+
+function computeDaemonTolerations(spec: PodSpec): Toleration[] {
   const out: Toleration[] = [...(spec.tolerations ?? [])];
   for (const auto of DAEMON_TOLERATIONS) {
     if (auto.hostNetworkOnly && spec.hostNetwork !== true) continue;

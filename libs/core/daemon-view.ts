@@ -68,9 +68,11 @@ export function garbageOf(state: State, key: string): PodRecord[] {
   const out: PodRecord[] = [];
   for (const [uid, byNode] of state.podsByOwner) {
     if (live && live.uid === uid) continue;
-    const pods = [...byNode.values()].flatMap((keys) => [...keys].map((k) => state.pods.get(k)));
-    const first = pods[0];
+    // One pod names the owner: look at it before materialising every pod of every other owner.
+    const firstKeys = byNode.values().next().value;
+    const first = firstKeys ? state.pods.get(firstKeys.values().next().value as string) : undefined;
     if (!first?.owner || `${first.namespace}/${first.owner.name}` !== key) continue;
+    const pods = [...byNode.values()].flatMap((keys) => [...keys].map((k) => state.pods.get(k)));
     for (const pod of pods) if (pod && pod.deletionMs === undefined) out.push(pod);
   }
   return out;

@@ -5,7 +5,7 @@
 // state.ts for why). Every event is idempotent to fold again where a retry could duplicate it.
 
 import type { Envelope, LogEvent } from '../events/types.js';
-import type { Taint } from '../model/types.js';
+import type { Labels, Taint } from '../model/types.js';
 import { matchesSelector } from '../model/selectors.js';
 import { templateHash } from './template-hash.js';
 import {
@@ -124,18 +124,20 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
       if (state.pods.get(key)?.uid === d.pod.uid) break;
       if (live) live.createsByNode.set(d.node, (live.createsByNode.get(d.node) ?? 0) + 1);
       if (state.pods.has(key) || !state.nodes.has(d.node)) break;
+      // Memory: a fleet holds 100,000s of pods; what pods of one DaemonSet revision share is
+      // stored once (the node's and DaemonSet's own strings, one owner object, one labels object).
       const pod: PodRecord = {
-        namespace: d.pod.namespace,
+        namespace: live ? live.namespace : d.pod.namespace,
         name: d.pod.name,
         uid: d.pod.uid,
-        node: d.node,
+        node: state.nodes.get(d.node)!.name,
         slot: d.slot,
         // Without a live owner the pod keeps the one it was made for (a dangling reference):
         // garbageOf() finds it and its slot's controller deletes it, as Kubernetes' GC would.
-        owner: live ? { name: live.name, uid: live.uid } : { name: d.ds.name, uid: d.ds.uid },
-        hash: d.pod.hash,
+        owner: live ? ownerRefOf(live) : { name: d.ds.name, uid: d.ds.uid },
+        hash: live && live.currentHash === d.pod.hash ? live.currentHash : d.pod.hash,
         templateGeneration: d.pod.templateGeneration,
-        labels: d.pod.labels,
+        labels: internLabels(d.pod.labels),
         createdMs: t,
         createSeq: env.seq,
         phase: 'Pending',
@@ -317,6 +319,32 @@ function adoptOrphans(state: State, ds: DsRecord): void {
     pod.owner = { name: ds.name, uid: ds.uid };
     indexPod(state, key, pod);
   }
+}
+
+/** One owner reference object per DaemonSet record, shared by all its pods. */
+const ownerRefs = new WeakMap<DsRecord, { readonly name: string; readonly uid: string }>();
+
+function ownerRefOf(ds: DsRecord): { readonly name: string; readonly uid: string } {
+  let ref = ownerRefs.get(ds);
+  if (!ref) ownerRefs.set(ds, (ref = { name: ds.name, uid: ds.uid }));
+  return ref;
+}
+
+/**
+ * Identical label sets (all pods of one revision) share one frozen object. A memo, not state:
+ * bounded, and clearing it changes no result.
+ */
+const labelSets = new Map<string, Labels>();
+const MAX_LABEL_SETS = 10_000;
+
+export function internLabels(labels: Labels): Labels {
+  const key = JSON.stringify(labels);
+  let shared = labelSets.get(key);
+  if (!shared) {
+    if (labelSets.size >= MAX_LABEL_SETS) labelSets.clear();
+    labelSets.set(key, (shared = Object.freeze({ ...labels })));
+  }
+  return shared;
 }
 
 export const FAILED_DAEMON_POD = 'FailedDaemonPod';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { applyCommand, newAgentView, type AgentPod } from '../../libs/core/agent-commands.js';
-import type { CommandRejected, Envelope, LogEvent, PodCommand, PodReportBase } from '../../libs/events/types.js';
+import { applyCommand, commandRejected, defaultNodeLabels, newAgentView, type AgentPod } from '../../libs/core/agent-commands.js';
+import type { Envelope, LogEvent, PodCommand, PodReportBase } from '../../libs/events/types.js';
 import { publishHeartbeat } from '../../libs/nats/heartbeats.js';
 import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { OrderedPublisher } from '../../libs/nats/ordered-publisher.js';
@@ -39,16 +39,6 @@ export interface AgentHandle {
   running(): readonly string[];
   /** Stop, optionally leaving the node registered (a restart keeps the incarnation). */
   stop(opts?: { deregister?: boolean }): Promise<void>;
-}
-
-const KUBE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' };
-
-export function defaultNodeLabels(node: string): Record<string, string> {
-  return {
-    'kubernetes.io/hostname': node,
-    'kubernetes.io/os': platform(),
-    'kubernetes.io/arch': KUBE_ARCH[arch()] ?? arch(),
-  };
 }
 
 export async function startAgent(nc: NatsConnection, config: AgentConfig, log: Logger): Promise<AgentHandle> {
@@ -125,7 +115,7 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
       data: {
         node: config.nodeName,
         incarnation,
-        labels: { ...defaultNodeLabels(config.nodeName), ...config.nodeLabels },
+        labels: { ...defaultNodeLabels(config.nodeName, platform(), arch()), ...config.nodeLabels },
         capacity: capacity(),
         allocatable: capacity(),
       },
@@ -178,7 +168,7 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
       case 'reject':
         if (act) {
           log.warn({ command: cmd.data.id, reason: action.reason, message: action.message }, 'command rejected');
-          await report(cmd.data.slot, rejection(cmd, config.nodeName, action.reason, action.message));
+          await report(cmd.data.slot, commandRejected(cmd, config.nodeName, action.reason, action.message));
         }
         break;
       case 'ignore':
@@ -277,17 +267,6 @@ async function flushWithin(reports: OrderedPublisher, ms: number): Promise<void>
   clearTimeout(timer);
 }
 
-function rejection(cmd: PodCommand, node: string, reason: CommandRejected['data']['reason'], message: string): CommandRejected {
-  const pod =
-    cmd.type === 'PodCreate'
-      ? { namespace: cmd.data.pod.namespace, podName: cmd.data.pod.name, podUid: cmd.data.pod.uid }
-      : { namespace: cmd.data.namespace, podName: cmd.data.podName, podUid: cmd.data.podUid };
-  return {
-    type: 'CommandRejected',
-    v: 1,
-    data: { node, commandId: cmd.data.id, commandType: cmd.type, slot: cmd.data.slot, epoch: cmd.data.epoch, ...pod, reason, message },
-  };
-}
 
 function capacity(): Record<string, string> {
   return {

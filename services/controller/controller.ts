@@ -42,6 +42,8 @@ const PROGRESS_EVERY_MS = 1000;
 const PUBLISH_RETRY_MS = 1000;
 /** A tick never comes sooner than this after it was asked for (guards against clock skew loops). */
 const MIN_TICK_MS = 20;
+/** Upper bound of the pause between reconcile passes (see markDirty). */
+const MAX_PACE_MS = 250;
 
 export async function startController(nc: NatsConnection, config: ControllerConfig, log: Logger): Promise<ControllerHandle> {
   const lifecycle = new Lifecycle(log);
@@ -139,6 +141,8 @@ export async function startController(nc: NatsConnection, config: ControllerConf
 
   // ---- reconcile loop ----------------------------------------------------------------------------
   let flushScheduled = false;
+  /** CPU time the last reconcile pass took (all its DaemonSets). */
+  let lastPassCostMs = 0;
   let flushing: Promise<void> | undefined;
 
   function markDirty(key: DsKey): void {
@@ -148,10 +152,16 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     dirty.add(key);
     if (!flushScheduled && live && !stopping) {
       flushScheduled = true;
-      setImmediate(() => {
+      // Pacing: the next pass waits as long as the last one computed, so a storm of pod reports
+      // (10,000 pods becoming ready) folds in between passes instead of queueing one O(nodes)
+      // pass per report; cheap passes still run at once.
+      const run = (): void => {
         flushScheduled = false;
         void runFlush();
-      });
+      };
+      const pace = Math.min(lastPassCostMs, MAX_PACE_MS);
+      if (pace < 1) setImmediate(run);
+      else setTimeout(run, pace);
     }
   }
 
@@ -171,6 +181,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       const keys = [...dirty];
       dirty.clear();
       const nowMs = Date.now();
+      const passStart = performance.now();
       const items: PublishItem[] = [];
       const idsOf = new Map<string, DsKey>();
       for (const key of keys) {
@@ -211,6 +222,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
         }
         if (d.wakeAtMs !== undefined) wakeAt(key, d.wakeAtMs);
       }
+      lastPassCostMs = performance.now() - passStart;
       if (!items.length) continue;
       const failed = (item: PublishItem, err: unknown): void => {
         if (err !== undefined) log.error({ err, subject: item.subject, type: item.event.type }, 'publish failed');

@@ -21,7 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import { jetstream, type PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { applyCommand, newAgentView, type AgentPod, type AgentView } from '../../libs/core/agent-commands.js';
+import { applyCommand, commandRejected, defaultNodeLabels, newAgentView, type AgentPod, type AgentView } from '../../libs/core/agent-commands.js';
 import type { Envelope, LogEvent, NodeRegistered, PodCommand } from '../../libs/events/types.js';
 import type { Labels } from '../../libs/model/types.js';
 import { publishHeartbeat } from '../../libs/nats/heartbeats.js';
@@ -30,12 +30,12 @@ import { Lifecycle } from '../../libs/runtime/lifecycle.js';
 import { nodeSubject, podReportSubject } from '../../libs/topology/names.js';
 // The fleet hosts the agent's own sim driver and default labels, so a fleet node behaves as an
 // agent with DRIVER=sim does (see the report: both belong in a lib shared by the two services).
-import { defaultNodeLabels } from '../agent/agent.js';
-import type { RuntimeEvent } from '../agent/drivers/driver.js';
-import { createSimDriver } from '../agent/drivers/sim-driver.js';
+import { arch, platform } from 'node:os';
+import type { RuntimeEvent } from '../../libs/agent-runtime/driver.js';
+import { createSimDriver } from '../../libs/agent-runtime/sim-driver.js';
 import { openCommandFeed, type CommandFeed } from './command-feed.js';
 import { createPublishWindow } from './publish-window.js';
-import { commandRejected, podDeleted, runtimeReport } from './reports.js';
+import { podDeleted, runtimeReport } from './reports.js';
 import { startSpreadTimer } from './spread-timer.js';
 
 export interface FleetOptions {
@@ -95,6 +95,7 @@ interface SimNode {
 const PROGRESS_EVERY_MS = 1000;
 const REGISTER_RETRY_MS = 1000;
 
+/** A node that cannot join this fleet: its name is hosted already, or the fleet is stopping. */
 export class FleetNameError extends Error {
   override readonly name = 'FleetNameError';
 }
@@ -203,7 +204,7 @@ export async function startFleet(nc: NatsConnection, opts: FleetOptions, log: Lo
     data: {
       node: node.name,
       incarnation: node.incarnation,
-      labels: { ...defaultNodeLabels(node.name), ...opts.nodeLabels },
+      labels: { ...defaultNodeLabels(node.name, platform(), arch()), ...opts.nodeLabels },
       capacity: caps,
       allocatable: caps,
     },
@@ -223,6 +224,7 @@ export async function startFleet(nc: NatsConnection, opts: FleetOptions, log: Lo
   };
 
   const register = async (names: readonly string[]): Promise<Registration[]> => {
+    if (lifecycle.phase === 'stopping' || lifecycle.phase === 'stopped') throw new FleetNameError('the fleet is stopping: no node can join it');
     const fresh: SimNode[] = [];
     for (const name of names) {
       if (nodes.has(name)) throw new FleetNameError(`node ${name} is hosted by this fleet already`);

@@ -2,8 +2,8 @@
 // (services/agent/agent.ts: onRuntimeEvent, execute and rejection).
 
 import type { AgentPod } from '../../libs/core/agent-commands.js';
-import type { CommandRejected, LogEvent, PodCommand, PodDelete, PodReportBase } from '../../libs/events/types.js';
-import type { RuntimeEvent } from '../agent/drivers/driver.js';
+import type { LogEvent, PodDelete, PodReportBase } from '../../libs/events/types.js';
+import type { RuntimeEvent } from '../../libs/agent-runtime/driver.js';
 
 export function reportBase(node: string, pod: AgentPod): PodReportBase {
   return { node, namespace: pod.create.pod.namespace, podName: pod.create.pod.name, podUid: pod.uid };
@@ -37,14 +37,3 @@ export function podDeleted(node: string, cmd: PodDelete): LogEvent {
   return { type: 'PodDeleted', v: 1, data: { node, namespace: d.namespace, podName: d.podName, podUid: d.podUid } };
 }
 
-export function commandRejected(cmd: PodCommand, node: string, reason: CommandRejected['data']['reason'], message: string): CommandRejected {
-  const pod =
-    cmd.type === 'PodCreate'
-      ? { namespace: cmd.data.pod.namespace, podName: cmd.data.pod.name, podUid: cmd.data.pod.uid }
-      : { namespace: cmd.data.namespace, podName: cmd.data.podName, podUid: cmd.data.podUid };
-  return {
-    type: 'CommandRejected',
-    v: 1,
-    data: { node, commandId: cmd.data.id, commandType: cmd.type, slot: cmd.data.slot, epoch: cmd.data.epoch, ...pod, reason, message },
-  };
-}

@@ -12,13 +12,13 @@ import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { Container, PodSpec, Probe } from '../../libs/model/types.js';
-import type { RuntimeDriver, RuntimeEvent, RuntimePod } from '../../services/agent/drivers/driver.js';
+import type { RuntimeDriver, RuntimeEvent, RuntimePod } from '../../libs/agent-runtime/driver.js';
 import type { PidRecord } from '../../services/agent/drivers/pid-files.js';
 import { pidFilePath } from '../../services/agent/drivers/pid-files.js';
 import { resolvePort, runProbe } from '../../services/agent/drivers/probe.js';
 import type { ProcessDriver, ProcessDriverOptions } from '../../services/agent/drivers/process-driver.js';
 import { createProcessDriver } from '../../services/agent/drivers/process-driver.js';
-import { createSimDriver } from '../../services/agent/drivers/sim-driver.js';
+import { createSimDriver } from '../../libs/agent-runtime/sim-driver.js';
 import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/temp-dir.js';
 

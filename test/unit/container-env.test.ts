@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { containerArgv, containerEnv, expandReferences } from '../../services/agent/drivers/container-env.js';
-import type { RuntimePod } from '../../services/agent/drivers/driver.js';
+import type { RuntimePod } from '../../libs/agent-runtime/driver.js';
 
 describe('expandReferences (kubelet expansion.Expand)', () => {
   const vars = { A: 'alpha', B: 'beta' };

@@ -4,7 +4,7 @@
 // `$(NAME)` becomes NAME's value when defined, `$$` escapes a `$`, anything else stays as is.
 
 import type { Container } from '../../../libs/model/types.js';
-import type { RuntimePod } from './driver.js';
+import type { RuntimePod } from '../../../libs/agent-runtime/driver.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

@@ -1,11 +1,11 @@
 // The agent's runtime drivers: the contract, the real process driver and the simulator.
 
-export type { RuntimeDriver, RuntimeEvent, RuntimeListener, RuntimePod } from './driver.js';
-export { DEFAULT_TERMINATION_GRACE_SECONDS } from './driver.js';
+export type { RuntimeDriver, RuntimeEvent, RuntimeListener, RuntimePod } from '../../../libs/agent-runtime/driver.js';
+export { DEFAULT_TERMINATION_GRACE_SECONDS } from '../../../libs/agent-runtime/driver.js';
 export type { ProcessDriver, ProcessDriverOptions } from './process-driver.js';
 export { createProcessDriver, PROCESS_REASONS } from './process-driver.js';
-export type { SimDriverOptions, TimerHandle } from './sim-driver.js';
-export { createSimDriver, imageTag, mulberry32, SIM_ANNOTATIONS, SIM_BROKEN_TAG, SIM_FAILURE_EXIT_CODE, SIM_FAILURE_REASON } from './sim-driver.js';
+export type { SimDriverOptions, TimerHandle } from '../../../libs/agent-runtime/sim-driver.js';
+export { createSimDriver, imageTag, mulberry32, SIM_ANNOTATIONS, SIM_BROKEN_TAG, SIM_FAILURE_EXIT_CODE, SIM_FAILURE_REASON } from '../../../libs/agent-runtime/sim-driver.js';
 export type { BackoffDecision, BackoffPolicy } from './crash-backoff.js';
 export { decideBackoff, DEFAULT_BACKOFF } from './crash-backoff.js';
 export type { PidRecord, StaleCleanup } from './pid-files.js';

@@ -16,8 +16,8 @@ import { createContainerOutput, DEFAULT_OUTPUT_RATE } from './container-output.j
 import { containerArgv, containerEnv } from './container-env.js';
 import type { BackoffPolicy } from './crash-backoff.js';
 import { decideBackoff, DEFAULT_BACKOFF } from './crash-backoff.js';
-import type { RuntimeDriver, RuntimeEvent, RuntimeListener, RuntimePod } from './driver.js';
-import { DEFAULT_TERMINATION_GRACE_SECONDS } from './driver.js';
+import type { RuntimeDriver, RuntimeEvent, RuntimeListener, RuntimePod } from '../../../libs/agent-runtime/driver.js';
+import { DEFAULT_TERMINATION_GRACE_SECONDS } from '../../../libs/agent-runtime/driver.js';
 import type { StaleCleanup } from './pid-files.js';
 import { cleanupStalePidFiles, removePidFile, writePidFile } from './pid-files.js';
 import type { ReadinessWorker } from './readiness-worker.js';

@@ -2,7 +2,7 @@
 // A driver owns the containers it started; the agent owns the pod commands and turns the
 // events a driver reports into PodStarted / PodReady / PodNotReady / PodFailed on the log.
 
-import type { PodSpec } from '../../../libs/model/types.js';
+import type { PodSpec } from '../model/types.js';
 
 /** What a driver needs to know about a pod: its identity, spec and annotations. */
 export interface RuntimePod {

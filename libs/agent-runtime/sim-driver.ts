@@ -1,7 +1,7 @@
 // The sim driver: pretends to run a pod so one process can host thousands of them in scale
 // tests and demos. Each pod costs one pending timer at most (start → ready), no intervals.
 
-import type { Container } from '../../../libs/model/types.js';
+import type { Container } from '../model/types.js';
 import type { RuntimeDriver, RuntimeListener, RuntimePod } from './driver.js';
 
 /** Per-pod annotations that override the driver's behaviour. */
