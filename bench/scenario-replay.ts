@@ -8,6 +8,8 @@ import { evolve } from '../libs/core/evolve.js';
 import { initialState } from '../libs/core/state.js';
 import { connectBus } from '../libs/nats/connect.js';
 import { openLogReader } from '../libs/nats/log-reader.js';
+import { saveSnapshot } from '../libs/nats/snapshots.js';
+import { spawnService } from '../test/support/processes.js';
 import { ensureTopology } from '../libs/nats/topology.js';
 import { LOG_STREAM } from '../libs/topology/names.js';
 import { startNats } from '../test/support/nats-server.js';
@@ -23,6 +25,9 @@ export async function runReplay(ctx: ScenarioContext): Promise<ScenarioOutcome> 
   const writeRates: number[] = [];
   const readRates: number[] = [];
   const foldRates: number[] = [];
+  const coldNoSnapshot: number[] = [];
+  const coldWithSnapshot: number[] = [];
+  let lastState = initialState();
   const notes: string[] = [];
   const counts: Record<string, number> = {};
   let serverVersion = 'unknown';
@@ -62,8 +67,39 @@ export async function runReplay(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       await reader.stop();
       foldRates.push((stored / foldMs) * 1000);
       if (run === 1) notes.push(`folded state: ${state.nodes.size} nodes, ${state.daemonSets.size} DaemonSets, ${state.pods.size} pods, seq ${state.seq}`);
+      lastState = state;
       ctx.progress.say(`  replay run ${run}: raw read ${Math.round(readRates.at(-1)!)} msg/s, fold ${Math.round(foldRates.at(-1)!)} msg/s`);
     }
+
+    // Cold start of a real controller process over this log: to 'replay caught up' (state
+    // rebuilt) — first with no snapshot, then from a snapshot of the folded state.
+    const coldStart = async (label: string): Promise<number> => {
+      const started = performance.now();
+      const controller = spawnService(`controller-${label}`, 'dist/services/controller/main.js', {
+        NATS_URL: nats.url,
+        CONTROLLER_ID: `bench-cold-${label}`,
+        SNAPSHOT_EVERY_EVENTS: '0',
+        SNAPSHOT_EVERY_MS: '0',
+        LOG_LEVEL: 'info',
+      });
+      try {
+        await controller.waitForLog((l) => l.json?.['msg'] === 'replay caught up', { timeoutMs: 300_000, message: 'replay caught up' });
+        return performance.now() - started;
+      } finally {
+        await controller.stop('SIGTERM');
+      }
+    };
+    for (let run = 1; run <= s.replayRuns; run++) {
+      coldNoSnapshot.push(await coldStart(`none-${run}`));
+      ctx.progress.say(`  cold start run ${run} without a snapshot: ${Math.round(coldNoSnapshot.at(-1)!)} ms`);
+    }
+    const snap = await saveSnapshot(nc, lastState, slots);
+    notes.push(`snapshot: ${snap.bytes} bytes at seq ${snap.seq}`);
+    for (let run = 1; run <= s.replayRuns; run++) {
+      coldWithSnapshot.push(await coldStart(`snap-${run}`));
+      ctx.progress.say(`  cold start run ${run} from a snapshot: ${Math.round(coldWithSnapshot.at(-1)!)} ms`);
+    }
+    notes.push('cold start = spawn of dist/services/controller/main.js until it logs "replay caught up" (includes Node start-up, connect, snapshot load)');
   } finally {
     await nc.close();
     await nats.stop();
@@ -83,6 +119,8 @@ export async function runReplay(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       { name: 'raw ordered read', unit: 'msg/s', samples: readRates, ofBaseline: 'read' },
       { name: 'fold (openLogReader + evolve)', unit: 'msg/s', samples: foldRates, ofBaseline: 'read' },
       { name: 'fold ÷ raw read', unit: 'ratio', samples: foldRates.map((f, i) => f / readRates[i]!) },
+      { name: 'controller cold start, no snapshot', unit: 'ms', samples: coldNoSnapshot },
+      { name: 'controller cold start, from a snapshot', unit: 'ms', samples: coldWithSnapshot },
     ],
     notes,
   };

@@ -108,18 +108,22 @@ export class SlotLeases {
 
   /** Renews every held lease; returns the slots that were lost (someone else holds them now). */
   async renewAll(nowMs: number): Promise<number[]> {
+    // All at once: one round trip, not one per slot (sequential renewals starved behind a busy
+    // event loop let leases lapse under load).
     const lost: number[] = [];
-    for (const lease of [...this.held.values()]) {
-      try {
-        lease.revision = await this.kv.update(leaseKey(lease.slot), this.value(), lease.revision);
-        lease.renewedMs = nowMs;
-      } catch (err) {
-        this.log.error({ shard: lease.slot, err }, 'lease lost');
-        this.held.delete(lease.slot);
-        lost.push(lease.slot);
-      }
-    }
-    return lost;
+    await Promise.all(
+      [...this.held.values()].map(async (lease) => {
+        try {
+          lease.revision = await this.kv.update(leaseKey(lease.slot), this.value(), lease.revision);
+          lease.renewedMs = nowMs;
+        } catch (err) {
+          this.log.error({ shard: lease.slot, err }, 'lease lost');
+          this.held.delete(lease.slot);
+          lost.push(lease.slot);
+        }
+      }),
+    );
+    return lost.sort((a, b) => a - b);
   }
 
   /** Gives every lease back so a successor does not wait for the TTL. */

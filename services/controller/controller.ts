@@ -141,13 +141,29 @@ export async function startController(nc: NatsConnection, config: ControllerConf
 
   // ---- reconcile loop ----------------------------------------------------------------------------
   let flushScheduled = false;
+  /** DaemonSets woken while their slot was held but not usable; marked again once it is. */
+  const deferred = new Set<DsKey>();
+  const redoDeferred = (): void => {
+    for (const key of [...deferred]) {
+      const ds = state.daemonSets.get(key);
+      if (!ds || !leases.heldSlots().has(ds.slot)) deferred.delete(key);
+      else if (owns(ds.slot)) {
+        deferred.delete(key);
+        markDirty(key);
+      }
+    }
+  };
   /** CPU time the last reconcile pass took (all its DaemonSets). */
   let lastPassCostMs = 0;
   let flushing: Promise<void> | undefined;
 
   function markDirty(key: DsKey): void {
     const ds = state.daemonSets.get(key);
-    if (ds && !owns(ds.slot)) return;
+    if (ds && !owns(ds.slot)) {
+      // Held but not usable right now (warming up, lapsed renewal): keep the work for when it is.
+      if (leases.heldSlots().has(ds.slot)) deferred.add(key);
+      return;
+    }
     if (!ds && !garbageOf(state, key).some((p) => owns(p.slot))) return;
     dirty.add(key);
     if (!flushScheduled && live && !stopping) {
@@ -194,7 +210,11 @@ export async function startController(nc: NatsConnection, config: ControllerConf
           continue;
         }
         const lease = owns(slot) ? leases.valid(slot, Date.now()) : undefined;
-        if (!lease || !satisfied(exp, key, nowMs)) continue;
+        if (!lease) {
+          if (leases.heldSlots().has(slot)) deferred.add(key);
+          continue;
+        }
+        if (!satisfied(exp, key, nowMs)) continue;
         // Decide on the log's own clock (the stream time of the last event folded), so that a
         // replay of the log makes the same decisions; the wall clock only schedules ticks.
         const d = reconcile(state, key, { nowMs: state.lastTimeMs, epoch: lease.epoch, burst: config.burst });
@@ -448,10 +468,12 @@ export async function startController(nc: NatsConnection, config: ControllerConf
           log.error({ shard: slot }, 'slot lost: another controller owns it now');
           forgetSlot(slot);
         }
+        redoDeferred();
         await maintainMembership();
         await handOver();
       }
       await takeSlots();
+      redoDeferred();
     } finally {
       maintaining = false;
     }
