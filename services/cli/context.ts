@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { State } from '../../libs/core/state.js';
 import { BusUnavailableError, connectBus } from '../../libs/nats/connect.js';
 import { CliError } from './errors.js';
-import type { GetKind, GetOutput } from './render/get.js';
+import type { GetKind, GetOutput } from '../../libs/present/get.js';
 
 export const KIND_ALIASES: Record<string, GetKind> = {
   ds: 'ds',

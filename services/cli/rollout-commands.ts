@@ -8,18 +8,18 @@ import { dsKey, type DsRecord, type State } from '../../libs/core/state.js';
 import type { Envelope } from '../../libs/events/types.js';
 import { splitKindName, visible, withBus } from './context.js';
 import { CliError, notFound } from './errors.js';
-import { toJson, toYaml } from './render/object-output.js';
+import { toJson, toYaml } from '../../libs/present/object-output.js';
 import {
   controllerRevisionList,
   controllerRevisionObject,
   renderHistoryTable,
   renderRevision,
   renderTimeline,
-} from './render/history.js';
+} from '../../libs/present/history.js';
 import { followRolloutStatus } from './rollout/follow-status.js';
-import { parseGoDuration } from './rollout/go-duration.js';
-import { keptRevisions } from './rollout/kept-revisions.js';
-import { timelineRecorder } from './rollout/revision-timeline.js';
+import { parseGoDuration } from '../../libs/present/go-duration.js';
+import { keptRevisions } from '../../libs/present/kept-revisions.js';
+import { timelineRecorder } from '../../libs/present/revision-timeline.js';
 import { rollbackPlan } from './rollout/rollback-plan.js';
 import { parseImageUpdates, setImages } from './rollout/set-image.js';
 import { readSpecTarget, specTargetOf, writeTemplate } from './rollout/spec-writer.js';

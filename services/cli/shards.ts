@@ -6,8 +6,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { MemberInfo } from '../../libs/nats/members.js';
 import { readTopology } from '../../libs/nats/topology.js';
 import { LEASE_BUCKET, leaseKey, MEMBERS_BUCKET } from '../../libs/topology/names.js';
-import { translateTimestampSince } from './render/age.js';
-import { GET_TABWRITER, tabwrite } from './render/table.js';
+import { translateTimestampSince } from '../../libs/present/age.js';
+import { GET_TABWRITER, tabwrite } from '../../libs/present/table.js';
 import { loadState } from './state-loader.js';
 
 export interface ShardRow {

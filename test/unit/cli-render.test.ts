@@ -5,11 +5,11 @@ import { parse as parseYaml } from 'yaml';
 import type { EventRecord, State } from '../../libs/core/state.js';
 import type { Labels } from '../../libs/model/types.js';
 import { daemonSetObject } from '../../libs/core/k8s-objects.js';
-import { humanDuration, translateTimestampSince } from '../../services/cli/render/age.js';
-import { DESCRIBE_TABWRITER, GET_TABWRITER, formatTable, tabwrite } from '../../services/cli/render/table.js';
-import type { GetOptions } from '../../services/cli/render/get.js';
-import { renderGet } from '../../services/cli/render/get.js';
-import { describeDaemonSet } from '../../services/cli/render/describe.js';
+import { humanDuration, translateTimestampSince } from '../../libs/present/age.js';
+import { DESCRIBE_TABWRITER, GET_TABWRITER, formatTable, tabwrite } from '../../libs/present/table.js';
+import type { GetOptions } from '../../libs/present/get.js';
+import { renderGet } from '../../libs/present/get.js';
+import { describeDaemonSet } from '../../libs/present/describe.js';
 import { T0, dsSpec, makeDs, makeNode, makePod, makeState } from '../support/state-builders.js';
 
 const SECOND = 1000;

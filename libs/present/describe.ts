@@ -2,10 +2,10 @@
 // describeDaemonSet, DescribePodTemplate, describeContainers, DescribeEvents), written through the
 // same tabwriter settings so the text lines up as kubectl's does.
 
-import type { Container, IntOrString, Labels, PodTemplateSpec, Probe, Toleration } from '../../../libs/model/types.js';
-import type { DsRecord, EventRecord, State } from '../../../libs/core/state.js';
-import { formatRequirement, selectorRequirements } from '../../../libs/model/selectors.js';
-import { daemonSetObject } from '../../../libs/core/k8s-objects.js';
+import type { Container, IntOrString, Labels, PodTemplateSpec, Probe, Toleration } from '../model/types.js';
+import type { DsRecord, EventRecord, State } from '../core/state.js';
+import { formatRequirement, selectorRequirements } from '../model/selectors.js';
+import { daemonSetObject } from '../core/k8s-objects.js';
 import { translateTimestampSince } from './age.js';
 import { byCodeUnit, formatLabels } from './format-labels.js';
 import { DESCRIBE_TABWRITER, tabwrite } from './table.js';

@@ -2,7 +2,7 @@
 // created from the revision's template, when its PodCreate was written and when it first
 // reported Ready. Fed envelope by envelope during the fold (LoadOptions.onEnvelope). PURE.
 
-import type { Envelope } from '../../../libs/events/types.js';
+import type { Envelope } from '../events/types.js';
 
 export interface PodTimeline {
   readonly node: string;

@@ -1,6 +1,6 @@
 // `dsctl events`: kubectl events' table (LAST SEEN TYPE REASON OBJECT MESSAGE), or JSON.
 
-import type { EventRecord } from '../../../libs/core/state.js';
+import type { EventRecord } from '../core/state.js';
 import { translateTimestampSince } from './age.js';
 import { GET_TABWRITER, tabwrite } from './table.js';
 

@@ -2,7 +2,7 @@
 // template ever applied (DsRecord.revisions), while Kubernetes' controller prunes old ones in
 // cleanupHistory. `rollout history` and `rollout undo` see only what it would keep. PURE.
 
-import type { DsRecord, Revision, State } from '../../../libs/core/state.js';
+import type { DsRecord, Revision, State } from '../core/state.js';
 
 function byRevision(a: Revision, b: Revision): number {
   return a.revision - b.revision;

@@ -2,12 +2,12 @@
 // printHistory, printTemplate) and its ControllerRevision objects, plus what only the log knows:
 // the per-node timeline of a revision's rollout.
 
-import { rfc3339, type K8sList, type K8sOwnerReference } from '../../../libs/core/k8s-objects.js';
-import { CHANGE_CAUSE_ANNOTATION } from '../../../libs/core/evolve.js';
-import { initialState, type DsRecord, type Revision } from '../../../libs/core/state.js';
-import type { Labels, PodTemplateSpec } from '../../../libs/model/types.js';
-import { formatGoDuration } from '../rollout/go-duration.js';
-import { summarizeTimeline, type PodTimeline } from '../rollout/revision-timeline.js';
+import { rfc3339, type K8sList, type K8sOwnerReference } from '../core/k8s-objects.js';
+import { CHANGE_CAUSE_ANNOTATION } from '../core/evolve.js';
+import { initialState, type DsRecord, type Revision } from '../core/state.js';
+import type { Labels, PodTemplateSpec } from '../model/types.js';
+import { formatGoDuration } from './go-duration.js';
+import { summarizeTimeline, type PodTimeline } from './revision-timeline.js';
 import { describeDaemonSet } from './describe.js';
 import { DESCRIBE_TABWRITER, formatTable, tabwrite } from './table.js';
 

@@ -1,7 +1,7 @@
 // labels.FormatLabels as kubectl prints a label map in a cell: `k=v,k2=v2`, keys sorted,
 // `<none>` when empty.
 
-import type { Labels } from '../../../libs/model/types.js';
+import type { Labels } from '../model/types.js';
 
 export function formatLabels(labels: Labels | undefined): string {
   const keys = Object.keys(labels ?? {}).sort(byCodeUnit);

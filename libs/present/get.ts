@@ -2,10 +2,10 @@
 // printDaemonSet, printPod, printNode), `-o wide|json|yaml|name`, and kubectl's messages for
 // empty lists and missing names.
 
-import type { Labels } from '../../../libs/model/types.js';
-import type { DsRecord, NodeRecord, PodRecord, State } from '../../../libs/core/state.js';
-import { formatSelector } from '../../../libs/model/selectors.js';
-import { daemonSetObject, listObject, nodeObject, podObject } from '../../../libs/core/k8s-objects.js';
+import type { Labels } from '../model/types.js';
+import type { DsRecord, NodeRecord, PodRecord, State } from '../core/state.js';
+import { formatSelector } from '../model/selectors.js';
+import { daemonSetObject, listObject, nodeObject, podObject } from '../core/k8s-objects.js';
 import { translateTimestampSince } from './age.js';
 import { byCodeUnit, formatLabels } from './format-labels.js';
 import { toJson, toYaml } from './object-output.js';

@@ -1,0 +1,36 @@
+// apiserver: a Kubernetes API facade over the event log, for a real kubectl. It folds the log
+// into the same read model as every process, serves it as apps/v1 and v1 objects, and turns
+// kubectl's writes into events; it decides nothing itself.
+
+import { connectBus } from '../../libs/nats/connect.js';
+import { handleSignals, Lifecycle, runMain } from '../../libs/runtime/lifecycle.js';
+import { createRootLogger, type Logger } from '../../libs/runtime/logger.js';
+import { loadApiserverConfig } from './config.js';
+import { createWriteContext } from './log-writes.js';
+import { startReadModel } from './read-model.js';
+import { startApiServer } from './server.js';
+
+let log: Logger | undefined;
+
+runMain(() => log, async () => {
+  const config = loadApiserverConfig(process.env);
+  log = createRootLogger('apiserver', config.logLevel);
+  const life = new Lifecycle(log);
+  const nc = await connectBus({ url: config.natsUrl, name: 'apiserver', log });
+  life.to('replaying');
+  const model = await startReadModel(nc, log);
+  const server = await startApiServer({ host: config.host, port: config.port, model, writes: await createWriteContext(nc, model, log), log });
+  life.to('live', { url: server.url });
+  await handleSignals({
+    log,
+    graceMs: config.shutdownGraceMs,
+    // Stop answering first, then stop following the log, then drain the connection.
+    stop: async () => {
+      life.to('stopping');
+      await server.close();
+      await model.stop();
+      await nc.drain();
+      life.to('stopped');
+    },
+  });
+});
