@@ -35,9 +35,17 @@ const packr = new Packr({
   structuredClone: false,
 });
 
+/** Control characters (C0, DEL, C1) and the line/paragraph separators: never raw in a reason. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
+
+/**
+ * The decoder's message, bounded, with control characters escaped as `\uXXXX`: msgpackr quotes
+ * what it read ("Data read, but end of buffer not reached {…}"), and reasons go into a header.
+ */
 function describeError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}…` : message;
+  const bounded = message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}…` : message;
+  return bounded.replace(CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The payload of an event. Writers build events from typed values; consumers validate. */

@@ -38,6 +38,7 @@ import type {
   ClockTicked,
 } from './types.js';
 import type { Taint } from '../model/types.js';
+import { parseDaemonSet } from '../model/validate.js';
 import type { RawEvent } from './upcast.js';
 
 export type ValidationResult =
@@ -97,8 +98,13 @@ function isPlainObject(value: unknown): value is Readonly<Record<string, unknown
   return proto === Object.prototype || proto === null;
 }
 
+/** Raw controls JSON.stringify leaves as they are (DEL, C1) and the line/paragraph separators. */
+const UNESCAPED_CONTROL = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** A bounded, JSON-quoted piece of untrusted text with every control character escaped. */
 function quote(text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text);
+  const quoted = JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text);
+  return quoted.replace(UNESCAPED_CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function str(min: number, max: number): Check {
@@ -122,6 +128,10 @@ function int(min: number): Check {
 const bool: Check = (value) => (typeof value === 'boolean' ? undefined : fail('expected boolean'));
 
 const plainObject: Check = (value) => (isPlainObject(value) ? undefined : fail('expected object'));
+
+/** An IntOrString: a safe integer or a string (a percentage; the manifest rules say which). */
+const intOrString: Check = (value) =>
+  typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value)) ? undefined : fail('expected integer or string');
 
 function oneOf<T extends string>(values: readonly T[]): Check {
   const message = `expected one of ${values.join(', ')}`;
@@ -193,9 +203,22 @@ function shape<T>(fields: Shape<T>): Check {
 
 // ---- building blocks -------------------------------------------------------------------------
 
-const NAME = str(1, MAX_NAME_LENGTH);
+/** A lone surrogate: in `u` mode, surrogate pairs are one code point and do not match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Names become subject tokens (libs/topology/escape.ts escapes their UTF-8 bytes), and a string
+ * with a lone surrogate has no UTF-8 form: escaping would map `"\ud800"` and `"\udc00"` to the
+ * same token. (Decoded MessagePack never holds one; values validated in-process may.)
+ */
+function name(min: number): Check {
+  const length = str(min, MAX_NAME_LENGTH);
+  return (value) => length(value) ?? (LONE_SURROGATE.test(value as string) ? fail('must be well-formed Unicode (no lone surrogates)') : undefined);
+}
+
+const NAME = name(1);
 /** A name that may be empty: a rejection may concern a command whose pod was never named. */
-const NAME_OR_EMPTY = str(0, MAX_NAME_LENGTH);
+const NAME_OR_EMPTY = name(0);
 const TEXT = str(0, MAX_STRING_LENGTH);
 const COUNT = int(0);
 const LABELS = stringMap(MAX_LABEL_VALUE_LENGTH);
@@ -209,16 +232,45 @@ const TAINT = shape<Taint>({
   timeAdded: opt(TEXT),
 });
 
-/** Loose on purpose: the manifest validator (libs/model) checked the spec before it was logged. */
+/** Loose on purpose: a command's pod spec is built by the controller from a validated DaemonSet spec. */
 const CONTAINER = object({ name: NAME, image: TEXT });
 const POD_SPEC = object({ containers: arrayOf(CONTAINER) });
-const DAEMON_SET_SPEC = object({
+
+/** A piece of a manifest error (a field path may hold a label key), bounded and escaped. */
+function quoteField(text: string): string {
+  const bounded = text.length > 2 * MAX_QUOTED ? `${text.slice(0, 2 * MAX_QUOTED)}…` : text;
+  return bounded.replace(/[\p{Cc}\u2028\u2029]/gu, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The spec passes the rules `dsctl apply` checked (libs/model parseDaemonSet, Kubernetes'
+ * ValidateDaemonSetSpec): the core reads all of it (selector, tolerations, affinity, rolling-update
+ * budgets), so a spec from any other writer must not reach the fold unchecked. Found by
+ * test/unit/fuzz-events.test.ts: `rollingUpdate.maxUnavailable: [[1]]` threw in reconcile.
+ */
+const MANIFEST_SPEC: Check = (value) => {
+  const r = parseDaemonSet({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'spec' }, spec: value });
+  if (r.ok) return undefined;
+  const first = r.errors[0];
+  if (first === undefined) return fail('invalid');
+  const path = first.field === 'spec' ? '' : first.field.startsWith('spec') ? first.field.slice('spec'.length) : `.${first.field}`;
+  return { path: quoteField(path), message: quoteField(first.detail ? `${first.type}: ${first.detail}` : first.type) };
+};
+
+const ROLLING_UPDATE = object({ rollingUpdate: object({ maxUnavailable: intOrString, maxSurge: intOrString }) });
+const UPDATE_STRATEGY: Check = (value) =>
+  object({ type: oneOf(['RollingUpdate', 'OnDelete']) })(value) ??
+  ((value as Readonly<Record<string, unknown>>)['type'] === 'RollingUpdate' ? ROLLING_UPDATE(value) : undefined);
+
+/** The fields defaulting always fills (a DefaultedDaemonSetSpec), then the manifest rules. */
+const DEFAULTED_SPEC = object({
   selector: plainObject,
   template: object({ metadata: opt(plainObject), spec: POD_SPEC }),
-  updateStrategy: object({ type: oneOf(['RollingUpdate', 'OnDelete']) }),
+  updateStrategy: UPDATE_STRATEGY,
   minReadySeconds: COUNT,
   revisionHistoryLimit: COUNT,
 });
+const DAEMON_SET_SPEC: Check = (value) => DEFAULTED_SPEC(value) ?? MANIFEST_SPEC(value);
 
 const DS_REF_FIELDS: Shape<DsRef> = { namespace: NAME, name: NAME, uid: NAME };
 const COMMAND_META_FIELDS = { id: NAME, slot: COUNT, epoch: COUNT, node: NAME, causeSeq: COUNT } as const;

@@ -715,7 +715,19 @@ export function formatErrorValue(value: unknown): string {
   }
 }
 
-/** field.Error.Error(): `field: Invalid value: <value>: detail`. */
+/** Control characters (C0, DEL, C1) and line separators: JSON.stringify leaves DEL and C1 raw. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Text echoed from a manifest (a key in a field path, a value) with control characters escaped
+ * as `\uXXXX`: an error goes to a terminal, where ESC or the 8-bit CSI (0x9b) would be obeyed.
+ * Found by test/unit/fuzz-manifests.test.ts (`metadata.namespace: "\x9b"` printed raw).
+ */
+function escapeControls(text: string): string {
+  return text.replace(CONTROL_CHARS, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** field.Error.Error(): `field: Invalid value: <value>: detail`, on one line. */
 export function formatFieldError(e: FieldError): string {
   let body: string;
   switch (e.type) {
@@ -743,7 +755,7 @@ export function formatFieldError(e: FieldError): string {
     }
   }
   if (e.detail.length > 0) body += `: ${e.detail}`;
-  return `${e.field}: ${body}`;
+  return escapeControls(`${e.field}: ${body}`);
 }
 
 /**
@@ -751,7 +763,7 @@ export function formatFieldError(e: FieldError): string {
  * trailing newline: one error on the same line, several as a `* ` list.
  */
 export function formatFieldErrors(kind: string, name: string, errors: readonly FieldError[]): string {
-  const prefix = `The ${kind} ${JSON.stringify(name)} is invalid: `;
+  const prefix = `The ${kind} ${escapeControls(JSON.stringify(name))} is invalid: `;
   const lines = dedupe(errors).map(formatFieldError);
   if (lines.length === 1) return `${prefix}${lines[0] ?? ''}`;
   return `${prefix}\n${lines.map((l) => `* ${l}`).join('\n')}`;

@@ -12,10 +12,63 @@ export interface ConnectOptions {
   readonly once?: boolean;
 }
 
+/**
+ * The server URL(s) with credentials replaced by `***` (`nats://user:***@host:4222`, a token
+ * `nats://***@host`), for messages and logs: dsctl prints an error's message, and pino
+ * serializes message, stack and fields.
+ */
+export function redactUrl(url: string): string {
+  return url
+    .split(',')
+    .map((server) => {
+      const at = server.lastIndexOf('@');
+      if (at < 0) return server;
+      const scheme = server.indexOf('//');
+      const start = scheme >= 0 && scheme < at ? scheme + 2 : server.length - server.trimStart().length;
+      const userinfo = server.slice(start, at);
+      const colon = userinfo.indexOf(':');
+      return `${server.slice(0, start)}${colon >= 0 ? `${userinfo.slice(0, colon)}:***` : '***'}${server.slice(at)}`;
+    })
+    .join(',');
+}
+
+/** The passwords and tokens in `url`, to blank out of text that might quote them. */
+function secretsOf(url: string): string[] {
+  const secrets: string[] = [];
+  for (const server of url.split(',')) {
+    const at = server.lastIndexOf('@');
+    if (at < 0) continue;
+    const scheme = server.indexOf('//');
+    const userinfo = server.slice(scheme >= 0 && scheme < at ? scheme + 2 : 0, at).trim();
+    const colon = userinfo.indexOf(':');
+    const secret = colon >= 0 ? userinfo.slice(colon + 1) : userinfo;
+    if (secret !== '') secrets.push(secret, encodeURIComponent(secret), safeDecode(secret));
+  }
+  return secrets.filter((s) => s !== '');
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function redactText(text: string, url: string): string {
+  let out = text;
+  for (const secret of secretsOf(url)) out = out.split(secret).join('***');
+  return out;
+}
+
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
-  constructor(readonly url: string, cause: unknown) {
-    super(`cannot reach NATS at ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** The URL asked for, password redacted. */
+  readonly url: string;
+  constructor(url: string, cause: unknown) {
+    const safe = redactUrl(url);
+    super(`cannot reach NATS at ${safe}: ${redactText(cause instanceof Error ? cause.message : String(cause), url)}`, { cause });
+    this.url = safe;
   }
 }
 

@@ -37,6 +37,9 @@ export interface LogReader {
   stop(): Promise<void>;
 }
 
+const READER_EXPIRES_MS = 4_000;
+const READER_HEARTBEAT_MS = 1_000;
+
 export function envelopeOf(msg: JsMsg, event: LogEvent): Envelope {
   return { seq: msg.seq, subject: msg.subject, timeMs: Number(msg.timestampNanos / 1_000_000n), event };
 }
@@ -86,6 +89,11 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
   if (target < fromSeq) markCaughtUp();
 
   iter = await consumer.consume({
+    // Short pull expiry and heartbeat: when the server holding this (ephemeral, R1) consumer
+    // dies in a cluster, the client notices the missed heartbeats within seconds and re-creates
+    // the ordered consumer from the next sequence, instead of after the 30 s default.
+    expires: READER_EXPIRES_MS,
+    idle_heartbeat: READER_HEARTBEAT_MS,
     callback: (msg: JsMsg) => {
       if (opts.untilSeq !== undefined && msg.seq > opts.untilSeq) {
         void stop();

@@ -7,6 +7,10 @@ const SAFE = /^[A-Za-z0-9_-]+$/;
 
 export function escapeToken(name: string): string {
   if (name.length === 0) throw new RangeError('cannot escape an empty name into a subject token');
+  // A lone surrogate has no UTF-8 form: TextEncoder would map it to U+FFFD, and two names to one token.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name)) {
+    throw new RangeError('cannot escape a name with a lone surrogate into a subject token');
+  }
   if (SAFE.test(name)) return name;
   let out = '';
   for (const byte of new TextEncoder().encode(name)) {
@@ -31,5 +35,7 @@ export function unescapeToken(token: string): string {
       bytes.push(ch.charCodeAt(0));
     }
   }
-  return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+  // ignoreBOM: a leading U+FEFF is part of the name; dropping it would let `%EF%BB%BFnode-1`
+  // speak for `node-1` (found by fuzzing).
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(new Uint8Array(bytes));
 }

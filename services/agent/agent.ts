@@ -14,6 +14,7 @@ import type { Envelope, LogEvent, PodCommand, PodReportBase } from '../../libs/e
 import { publishHeartbeat } from '../../libs/nats/heartbeats.js';
 import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { OrderedPublisher } from '../../libs/nats/ordered-publisher.js';
+import { createRejectCounters } from '../../libs/nats/reject-counters.js';
 import { publishEvent } from '../../libs/nats/publish.js';
 import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
@@ -195,13 +196,26 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
     chain = chain.then(() => execute(env, e)).catch((err: unknown) => log.error({ err, seq: env.seq }, 'command failed'));
   };
 
+  // Refused commands are counted by class and summarised every 10 s (never a warn line each).
+  const rejects = createRejectCounters();
+  let rejectsLogged = 0;
+  const rejectTimer = setInterval(() => {
+    if (rejects.total() === rejectsLogged) return;
+    rejectsLogged = rejects.total();
+    log.warn({ rejected: rejects.snapshot(), total: rejectsLogged }, 'commands set aside');
+  }, 10_000);
+  rejectTimer.unref();
+
   lifecycle.to('replaying', { fromSeq: local.fromSeq });
   const reader: LogReader = await openLogReader({
     nc,
     filter: nodeCommandFilter(config.nodeName),
     fromSeq: local.fromSeq,
     onEnvelope,
-    onInvalid: (msg, reason) => log.warn({ seq: msg.seq, subject: msg.subject, reason }, 'command set aside'),
+    onInvalid: (msg, reason) => {
+      const cls = rejects.count(reason);
+      log.debug({ seq: msg.seq, subject: msg.subject, reason, class: cls }, 'command set aside');
+    },
     log,
   });
   await reader.caughtUp;
@@ -235,6 +249,7 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
       const deregister = opts.deregister ?? true;
       lifecycle.to('stopping', { deregister });
       clearInterval(hbTimer);
+      clearInterval(rejectTimer);
       await conditions.stop();
       await reader.stop();
       await chain;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type * as Yaml from 'yaml';
 import { decodeEvent } from '../../libs/codec/codec.js';
 import { canonicalJson } from '../../libs/core/template-hash.js';
 import type { DaemonSetApplied, DaemonSetDeleted } from '../../libs/events/types.js';
@@ -24,10 +25,22 @@ export interface ParsedDocuments {
   readonly skipped: string[];
 }
 
-/** Parses multi-document YAML or JSON; throws a CliError naming every problem. */
+/** More aliases than this in one document is an expansion attack ("billion laughs"), not a manifest. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Parses multi-document YAML or JSON; throws a CliError naming every problem.
+ *
+ * Duplicate keys are found here in one pass per map, not by the yaml library's `uniqueKeys`,
+ * which compares every pair of keys: a 10,000-key label map took 3 s, 40,000 keys 22 s
+ * (found by test/unit/fuzz-manifests.test.ts).
+ */
 export async function parseManifests(text: string, source: string): Promise<ParsedDocuments> {
-  const { parseAllDocuments } = await import('yaml');
-  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const yaml = await import('yaml');
+  const lineCounter = new yaml.LineCounter();
+  // logLevel 'error': the library's warnings (a collection used as a key) go to process.emitWarning,
+  // i.e. to dsctl's stderr with raw text from the file; what matters is refused below anyway.
+  const docs = yaml.parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false, lineCounter, logLevel: 'error' });
   const daemonSets: DaemonSetManifest[] = [];
   const skipped: string[] = [];
   const problems: string[] = [];
@@ -38,7 +51,20 @@ export async function parseManifests(text: string, source: string): Promise<Pars
       problems.push(`error parsing ${source} (document ${index}): ${doc.errors[0]!.message}`);
       continue;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const duplicate = duplicateKey(yaml, doc);
+    if (duplicate) {
+      const { line, col } = lineCounter.linePos(duplicate.offset);
+      problems.push(`error parsing ${source} (document ${index}): Map keys must be unique at line ${line}, column ${col}: ${duplicate.key}`);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // An alias bomb (ReferenceError: "Excessive alias count…") or a tree too deep to build.
+      problems.push(`error parsing ${source} (document ${index}): ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
     if (value === null || value === undefined) continue;
     const items = isList(value) ? value.items : [value];
     for (const item of items) {
@@ -58,6 +84,29 @@ export async function parseManifests(text: string, source: string): Promise<Pars
   }
   if (problems.length) throw new CliError(problems.join('\n'));
   return { daemonSets, skipped };
+}
+
+/** The first key that appears twice in one map of the document (yaml's rule: equal scalar values), with its offset. */
+function duplicateKey(yaml: typeof Yaml, doc: Yaml.Document.Parsed): { key: string; offset: number } | undefined {
+  const { visit, isScalar } = yaml;
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key: unknown = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          const text = typeof key === 'string' ? key : String(key);
+          const offset = isScalar(pair.key) && pair.key.range ? pair.key.range[0] : 0;
+          found = { key: JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text), offset };
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function isList(v: unknown): v is { items: unknown[] } {

@@ -19,6 +19,7 @@ import { dsKey, initialState, podKey, type DsKey, type DsStatus, type State } fr
 import type { DaemonSetStatusUpdated, Envelope, ShardAcquired } from '../../libs/events/types.js';
 import { checkAuthor } from '../../libs/nats/authorship.js';
 import { setAside } from '../../libs/nats/dead-letter.js';
+import { createRejectCounters } from '../../libs/nats/reject-counters.js';
 import { readLastHeartbeats } from '../../libs/nats/heartbeats.js';
 import { SlotLeases } from '../../libs/nats/leases.js';
 import { Members, type MemberInfo } from '../../libs/nats/members.js';
@@ -44,6 +45,7 @@ const PUBLISH_RETRY_MS = 1000;
 const MIN_TICK_MS = 20;
 /** Upper bound of the pause between reconcile passes (see markDirty). */
 const MAX_PACE_MS = 250;
+const REJECTS_LOG_EVERY_MS = 10_000;
 
 export async function startController(nc: NatsConnection, config: ControllerConfig, log: Logger): Promise<ControllerHandle> {
   const lifecycle = new Lifecycle(log);
@@ -132,10 +134,15 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     else markDirty(touched);
   };
 
+  // Rejects are counted by class and summarised every REJECTS_LOG_EVERY_MS: a flood of hostile
+  // messages must not become a flood of warn lines.
+  const rejects = createRejectCounters();
+  let rejectsLogged = 0;
   const onInvalid = (msg: { subject: string; seq: number; data: Uint8Array }, reason: string): void => {
     invalid++;
     skipPosition(state, msg.seq);
-    log.warn({ subject: msg.subject, seq: msg.seq, reason }, 'log message set aside');
+    const cls = rejects.count(reason);
+    log.debug({ subject: msg.subject, seq: msg.seq, reason, class: cls }, 'log message set aside');
     setAside(js, 'controller', msg, reason).catch((err: unknown) => log.error({ err }, 'dead-letter publish failed'));
   };
 
@@ -325,7 +332,18 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   }, PROGRESS_EVERY_MS);
   const caught = await reader.caughtUp;
   clearInterval(progress);
-  log.info({ seq: caught.seq, events: caught.count, fromSeq: snapshot.found ? snapshot.data.seq + 1 : 1, ms: Date.now() - replayStart, invalid }, 'replay caught up');
+  log.info(
+    { seq: caught.seq, events: caught.count, fromSeq: snapshot.found ? snapshot.data.seq + 1 : 1, ms: Date.now() - replayStart, invalid, rejected: rejects.snapshot() },
+    'replay caught up',
+  );
+  rejectsLogged = rejects.total();
+  const rejectTimer = setInterval(() => {
+    if (rejects.total() === rejectsLogged) return;
+    rejectsLogged = rejects.total();
+    log.warn({ rejected: rejects.snapshot(), total: rejectsLogged }, 'log messages set aside');
+  }, REJECTS_LOG_EVERY_MS);
+  rejectTimer.unref();
+  timers.push(rejectTimer);
 
   // ---- heartbeats ----------------------------------------------------------------------------------
   const hbSub: Subscription = nc.subscribe(HEARTBEAT_ALL_FILTER, {
