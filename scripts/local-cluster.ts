@@ -8,25 +8,34 @@
 // | NODES       | 3              | agents, named node-1..node-N                                   |
 // | CONTROLLERS | 1              | controllers, CONTROLLER_ID controller-1..controller-N          |
 // | NATS_PORT   | 4222           | the embedded server's client port; its monitor port is +4000   |
-// | DATA_DIR    | ./.data        | nats store in DATA_DIR/nats, agent state in DATA_DIR/agents/*  |
+// | NATS_CLUSTER| 1              | embedded servers; N > 1: a JetStream cluster nats-1..nats-N on  |
+// |             |                | client ports NATS_PORT.., routes +2000.., monitors +4000..; the |
+// |             |                | controllers get STREAM_REPLICAS=N and everyone all N URLs; the  |
+// |             |                | agents start once the controllers have made the streams       |
+// | DATA_DIR    | ./.data        | nats store in DATA_DIR/nats (DATA_DIR/nats-<i> in a cluster),  |
+// |             |                | agent state in DATA_DIR/agents/*                               |
 // | DRIVER      | process        | the agents' runtime driver: process or sim                     |
 // | LOG_LEVEL   | (services')    | passed to every service                                        |
-// Any other variable (HEARTBEAT_INTERVAL_MS, SIM_*_DELAY_MS, ...) passes through to the services.
+// Any other variable (HEARTBEAT_INTERVAL_MS, SIM_*_DELAY_MS, ...) passes through to the services;
+// STREAM_REPLICAS too, except that in a cluster the launcher checks it (1..N) and defaults it to N.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LEASE_BUCKET, LOG_STREAM } from '../libs/topology/names.js';
 
 export type Driver = 'process' | 'sim';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type ChildRole = 'nats' | 'controller' | 'agent';
 
 const DRIVERS: readonly Driver[] = ['process', 'sim'];
+/** JetStream replicates a stream on at most 5 servers; a larger local cluster would only cost memory. */
+const MAX_NATS_CLUSTER = 5;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Defaults of every setting, in one place. */
@@ -34,21 +43,31 @@ export const LOCAL_CLUSTER_DEFAULTS = Object.freeze({
   nodes: 3,
   controllers: 1,
   natsPort: 4222,
-  /** The embedded server's HTTP monitor port is its client port plus this. */
+  /** Embedded nats-servers: 1 is a single server, more a JetStream cluster. */
+  natsCluster: 1,
+  /** Server i's (0-based) client port is natsPort + i; its monitor port is that plus this. */
   monitorPortOffset: 4000,
+  /** ...and its cluster (route) port is its client port plus this. */
+  clusterPortOffset: 2000,
   dataDir: './.data',
   driver: 'process' as Driver,
 });
 
 export interface LocalClusterConfig {
-  /** The URL every service gets: NATS_URL, or the embedded server's. */
+  /** The URL every service gets: NATS_URL, or the embedded servers' URLs comma-separated. */
   readonly natsUrl: string;
   /** False when NATS_URL was set: start no server. */
   readonly embeddedNats: boolean;
   readonly nodes: number;
   readonly controllers: number;
+  /** The first embedded server's client port. */
   readonly natsPort: number;
+  /** The first embedded server's monitor port. */
   readonly natsMonitorPort: number;
+  /** Embedded servers: 1, or the size of the JetStream cluster. */
+  readonly natsCluster: number;
+  /** STREAM_REPLICAS for the controllers; undefined leaves the controller's own default (1). */
+  readonly streamReplicas: number | undefined;
   /** Absolute. */
   readonly dataDir: string;
   readonly driver: Driver;
@@ -93,20 +112,39 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
   const nodes = integer(env, 'NODES', d.nodes, 0, 1000, errors);
   const controllers = integer(env, 'CONTROLLERS', d.controllers, 0, 100, errors);
   const natsPort = integer(env, 'NATS_PORT', d.natsPort, 1, 65535 - d.monitorPortOffset, errors);
+  const natsCluster = integer(env, 'NATS_CLUSTER', d.natsCluster, 1, MAX_NATS_CLUSTER, errors);
   const driver = oneOf(env, 'DRIVER', DRIVERS, errors) ?? d.driver;
   const logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, errors);
   const dataDir = resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? d.dataDir);
   const externalUrl = nonEmpty(env, 'NATS_URL');
+  const lastMonitorPort = natsPort + d.monitorPortOffset + natsCluster - 1;
+  if (lastMonitorPort > 65535) {
+    errors.push(
+      `NATS_PORT=${natsPort} with NATS_CLUSTER=${natsCluster}: the last monitor port would be ${lastMonitorPort}; ` +
+        `use a NATS_PORT of at most ${65535 - d.monitorPortOffset - natsCluster + 1}`,
+    );
+  }
+  if (externalUrl !== undefined && natsCluster > 1) {
+    errors.push(`NATS_CLUSTER=${natsCluster} starts servers, NATS_URL uses running ones: set only one of them`);
+  }
+  // A cluster's streams are replicated on every server (R3 for three) unless STREAM_REPLICAS says otherwise.
+  const streamReplicas =
+    natsCluster > 1 ? integer(env, 'STREAM_REPLICAS', natsCluster, 1, natsCluster, errors) : undefined;
   if (errors.length > 0) return { ok: false, errors };
+  const natsUrl =
+    externalUrl ??
+    Array.from({ length: natsCluster }, (_, i) => `nats://127.0.0.1:${natsPort + i}`).join(',');
   return {
     ok: true,
     config: Object.freeze({
-      natsUrl: externalUrl ?? `nats://127.0.0.1:${natsPort}`,
+      natsUrl,
       embeddedNats: externalUrl === undefined,
       nodes,
       controllers,
       natsPort,
       natsMonitorPort: natsPort + d.monitorPortOffset,
+      natsCluster,
+      streamReplicas,
       dataDir,
       driver,
       logLevel,
@@ -164,6 +202,14 @@ export interface ChildSpec {
   readonly dir: string | undefined;
   /** nats-server exits 1 on SIGTERM and 0 on SIGINT; the services exit 0 on SIGTERM. */
   readonly stopSignal: NodeJS.Signals;
+  /** Files written (again) before the launcher starts the child: a clustered nats-server's config. */
+  readonly files: readonly ChildFile[];
+}
+
+export interface ChildFile {
+  /** Absolute. */
+  readonly path: string;
+  readonly text: string;
 }
 
 export interface Executables {
@@ -174,6 +220,93 @@ export interface Executables {
   readonly distDir: string;
 }
 
+/** One embedded nats-server: its name, loopback ports and store. */
+export interface NatsMember {
+  readonly name: string;
+  readonly host: string;
+  readonly clientPort: number;
+  readonly monitorPort: number;
+  /** The route port other members dial; undefined for a lone server. */
+  readonly clusterPort: number | undefined;
+  /** Absolute: JetStream keeps its files in `<storeDir>/jetstream`; a member's config file is here too. */
+  readonly storeDir: string;
+}
+
+/** The cluster name every member of the embedded cluster shares. */
+export const NATS_CLUSTER_NAME = 'local';
+
+/**
+ * The servers to start: none when NATS_URL was set; `nats` (store DATA_DIR/nats) for one;
+ * `nats-1`..`nats-N` (stores DATA_DIR/nats-<i>) for a cluster, server i (1-based) on client port
+ * NATS_PORT+i-1, route port that +2000 and monitor port that +4000.
+ */
+export function natsMembers(config: LocalClusterConfig): NatsMember[] {
+  if (!config.embeddedNats) return [];
+  const d = LOCAL_CLUSTER_DEFAULTS;
+  if (config.natsCluster === 1) {
+    return [{
+      name: 'nats',
+      host: '127.0.0.1',
+      clientPort: config.natsPort,
+      monitorPort: config.natsMonitorPort,
+      clusterPort: undefined,
+      storeDir: join(config.dataDir, 'nats'),
+    }];
+  }
+  return Array.from({ length: config.natsCluster }, (_, i) => ({
+    name: `nats-${i + 1}`,
+    host: '127.0.0.1',
+    clientPort: config.natsPort + i,
+    monitorPort: config.natsPort + d.monitorPortOffset + i,
+    clusterPort: config.natsPort + d.clusterPortOffset + i,
+    storeDir: join(config.dataDir, `nats-${i + 1}`),
+  }));
+}
+
+export function natsUrlOf(member: NatsMember): string {
+  return `nats://${member.host}:${member.clientPort}`;
+}
+
+/** Where a clustered member's config file goes. */
+export function natsConfPath(member: NatsMember): string {
+  return join(member.storeDir, 'nats.conf');
+}
+
+/**
+ * The nats-server config file of one member of a JetStream cluster: its own server_name (JetStream
+ * in a cluster needs one, stable across restarts), loopback listeners, its own store, the shared
+ * cluster name and a route to every other member. Strings are JSON-quoted, which the NATS config
+ * format reads as they are.
+ */
+export function natsClusterConf(clusterName: string, self: NatsMember, members: readonly NatsMember[]): string {
+  if (self.clusterPort === undefined) throw new Error(`${self.name} has no cluster port`);
+  const routes = members
+    .filter((member) => member.name !== self.name)
+    .map((member) => {
+      if (member.clusterPort === undefined) throw new Error(`${member.name} has no cluster port`);
+      return `    ${JSON.stringify(`nats-route://${member.host}:${member.clusterPort}`)}`;
+    });
+  return [
+    `# ${self.name} of the ${members.length}-server JetStream cluster ${JSON.stringify(clusterName)}.`,
+    '# Written by scripts/local-cluster.ts before every start: edits here are lost.',
+    `server_name: ${JSON.stringify(self.name)}`,
+    `listen: ${JSON.stringify(`${self.host}:${self.clientPort}`)}`,
+    `http: ${JSON.stringify(`${self.host}:${self.monitorPort}`)}`,
+    'jetstream {',
+    `  store_dir: ${JSON.stringify(self.storeDir)}`,
+    '}',
+    'cluster {',
+    `  name: ${JSON.stringify(clusterName)}`,
+    `  listen: ${JSON.stringify(`${self.host}:${self.clusterPort}`)}`,
+    '  routes: [',
+    ...routes,
+    '  ]',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The command line of a lone embedded server. */
 export function natsServerArgs(config: LocalClusterConfig): string[] {
   return [
     '-js',
@@ -185,31 +318,79 @@ export function natsServerArgs(config: LocalClusterConfig): string[] {
   ];
 }
 
+/**
+ * The JetStream meta leader a server's `/jsz` monitor response names, or undefined while there is
+ * none (a clustered server answers before the election; a lone server has no meta_cluster at all).
+ */
+export function metaLeaderOf(jsz: unknown): string | undefined {
+  if (typeof jsz !== 'object' || jsz === null || !('meta_cluster' in jsz)) return undefined;
+  const meta = jsz.meta_cluster;
+  if (typeof meta !== 'object' || meta === null || !('leader' in meta)) return undefined;
+  return typeof meta.leader === 'string' && meta.leader !== '' ? meta.leader : undefined;
+}
+
+/**
+ * The streams a server's `/jsz?streams=true` response lists that can take messages: those with an
+ * elected leader (a clustered stream lists `cluster.leader`; one without cluster info is a lone
+ * server's). Empty when it lists none.
+ */
+export function ledStreamsOf(jsz: unknown): string[] {
+  if (typeof jsz !== 'object' || jsz === null || !('account_details' in jsz) || !Array.isArray(jsz.account_details)) return [];
+  const names: string[] = [];
+  for (const account of jsz.account_details as unknown[]) {
+    if (typeof account !== 'object' || account === null || !('stream_detail' in account) || !Array.isArray(account.stream_detail)) continue;
+    for (const stream of account.stream_detail as unknown[]) {
+      if (typeof stream !== 'object' || stream === null || !('name' in stream) || typeof stream.name !== 'string') continue;
+      const cluster = 'cluster' in stream ? stream.cluster : undefined;
+      const leader = typeof cluster === 'object' && cluster !== null && 'leader' in cluster ? cluster.leader : undefined;
+      if (cluster === undefined || (typeof leader === 'string' && leader !== '')) names.push(stream.name);
+    }
+  }
+  return names;
+}
+
+/** What the controllers create first and last (libs/nats/topology.ts ensureTopology): the log, then the lease bucket. */
+export const TOPOLOGY_STREAMS: readonly string[] = [LOG_STREAM, `KV_${LEASE_BUCKET}`];
+
+/**
+ * Whether the agents wait for the controllers to create the streams first: in a cluster, since an
+ * agent that finds no topology creates it with one replica (it does not read STREAM_REPLICAS).
+ */
+export function agentsWaitForTopology(config: LocalClusterConfig): boolean {
+  return config.embeddedNats && config.natsCluster > 1 && config.controllers > 0 && config.nodes > 0;
+}
+
 /** Every child of the cluster, in start order: nats (when embedded), controllers, agents. */
 export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildSpec[] {
   const common: Record<string, string> = { NATS_URL: config.natsUrl };
   if (config.logLevel !== undefined) common['LOG_LEVEL'] = config.logLevel;
   const specs: ChildSpec[] = [];
-  if (config.embeddedNats) {
+  const members = natsMembers(config);
+  for (const member of members) {
+    const clustered = member.clusterPort !== undefined;
     specs.push({
-      name: 'nats',
+      name: member.name,
       role: 'nats',
       command: exe.natsServer ?? 'nats-server',
-      args: natsServerArgs(config),
+      args: clustered ? ['-c', natsConfPath(member)] : natsServerArgs(config),
       env: {},
-      dir: join(config.dataDir, 'nats'),
+      dir: member.storeDir,
       stopSignal: 'SIGINT',
+      files: clustered ? [{ path: natsConfPath(member), text: natsClusterConf(NATS_CLUSTER_NAME, member, members) }] : [],
     });
   }
+  const controllerEnv: Record<string, string> =
+    config.streamReplicas === undefined ? common : { ...common, STREAM_REPLICAS: String(config.streamReplicas) };
   for (let i = 1; i <= config.controllers; i++) {
     specs.push({
       name: `controller-${i}`,
       role: 'controller',
       command: exe.node,
       args: [join(exe.distDir, 'services', 'controller', 'main.js')],
-      env: { ...common, CONTROLLER_ID: `controller-${i}` },
+      env: { ...controllerEnv, CONTROLLER_ID: `controller-${i}` },
       dir: undefined,
       stopSignal: 'SIGTERM',
+      files: [],
     });
   }
   for (let i = 1; i <= config.nodes; i++) {
@@ -222,6 +403,7 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
       env: { ...common, NODE_NAME: `node-${i}`, NODE_LABELS: '', DATA_DIR: dataDir, DRIVER: config.driver },
       dir: dataDir,
       stopSignal: 'SIGTERM',
+      files: [],
     });
   }
   return specs;
@@ -230,8 +412,24 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
 /** Agents first (they deregister), then controllers, then the server they all talk to. */
 export const STOP_ORDER: readonly ChildRole[] = ['agent', 'controller', 'nats'];
 
-/** Launcher-only variables, not passed to the services. */
-const LAUNCHER_VARS = ['NODES', 'CONTROLLERS', 'NATS_PORT', 'DATA_DIR', 'DRIVER'];
+/**
+ * The children to stop, as groups stopped one after the other (a group's members at once), in
+ * STOP_ORDER: all agents, all controllers, then each nats-server alone, so a cluster loses one
+ * member at a time and the last ones still serve whatever the first ones were finishing.
+ */
+export function stopPlan(specs: readonly ChildSpec[]): string[][] {
+  const plan: string[][] = [];
+  for (const role of STOP_ORDER) {
+    const names = specs.filter((spec) => spec.role === role).map((spec) => spec.name);
+    if (names.length === 0) continue;
+    if (role === 'nats') plan.push(...names.map((name) => [name]));
+    else plan.push(names);
+  }
+  return plan;
+}
+
+/** Launcher-only variables, not passed to the services (STREAM_REPLICAS is, but set explicitly in a cluster). */
+const LAUNCHER_VARS = ['NODES', 'CONTROLLERS', 'NATS_PORT', 'NATS_CLUSTER', 'DATA_DIR', 'DRIVER'];
 
 export function missingNatsServerHelp(): string {
   return [
@@ -245,11 +443,39 @@ export function missingNatsServerHelp(): string {
   ].join('\n');
 }
 
+/** What the launcher prints before it starts anything: where NATS is and how to reach it. */
+export function banner(config: LocalClusterConfig): string {
+  const members = natsMembers(config);
+  const urlPrefix = config.natsUrl === 'nats://127.0.0.1:4222' ? '' : `NATS_URL=${config.natsUrl} `;
+  const natsLines = !config.embeddedNats
+    ? [`  NATS:         ${config.natsUrl} (from NATS_URL; no server started)`]
+    : members.length === 1
+      ? [`  NATS:         ${config.natsUrl} (embedded nats-server, store in ${join(config.dataDir, 'nats')})`]
+      : [
+          `  NATS:         ${members.length}-server JetStream cluster ${JSON.stringify(NATS_CLUSTER_NAME)}, streams R${config.streamReplicas ?? 1}, ` +
+            `stores in ${join(config.dataDir, 'nats-<i>')}`,
+          ...members.map(
+            (member) => `                ${member.name}  ${natsUrlOf(member)}  (routes :${member.clusterPort ?? '-'}, monitor http://${member.host}:${member.monitorPort})`,
+          ),
+        ];
+  return [
+    '',
+    'daemonset-js local cluster',
+    ...natsLines,
+    `  controllers:  ${config.controllers}`,
+    `  agents:       ${config.nodes} (driver ${config.driver}, state in ${join(config.dataDir, 'agents')})`,
+    `  try:          ${urlPrefix}npx dsctl get nodes`,
+    '  stop:         Ctrl-C (twice to kill at once)',
+    '',
+  ].join('\n');
+}
+
 // ---------------------------------------------------------------------------------------------
 // The running launcher: everything below does I/O.
 
 const STOP_GRACE_MS = 10_000;
 const READY_TIMEOUT_MS = 20_000;
+const TOPOLOGY_TIMEOUT_MS = 30_000;
 
 function findNatsServer(): string | undefined {
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/usr/local/bin'];
@@ -387,21 +613,32 @@ async function jetStreamHealthy(monitorPort: number): Promise<boolean> {
   }
 }
 
-function banner(config: LocalClusterConfig): string {
-  const server = config.embeddedNats
-    ? `${config.natsUrl} (embedded nats-server, store in ${join(config.dataDir, 'nats')})`
-    : `${config.natsUrl} (from NATS_URL; no server started)`;
-  const urlPrefix = config.natsUrl === 'nats://127.0.0.1:4222' ? '' : `NATS_URL=${config.natsUrl} `;
-  return [
-    '',
-    'daemonset-js local cluster',
-    `  NATS:         ${server}`,
-    `  controllers:  ${config.controllers}`,
-    `  agents:       ${config.nodes} (driver ${config.driver}, state in ${join(config.dataDir, 'agents')})`,
-    `  try:          ${urlPrefix}npx dsctl get nodes`,
-    '  stop:         Ctrl-C (twice to kill at once)',
-    '',
-  ].join('\n');
+/** The meta leader a clustered server knows of (2.9's /healthz says ok before there is one). */
+async function metaLeader(monitorPort: number): Promise<string | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz`, { signal: AbortSignal.timeout(1_000) });
+    return response.ok ? metaLeaderOf(await response.json()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The streams with a leader a server knows of, from its monitor endpoint; empty when it does not answer. */
+async function ledStreams(monitorPort: number): Promise<string[]> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz?streams=true`, { signal: AbortSignal.timeout(1_000) });
+    return response.ok ? ledStreamsOf(await response.json()) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A server accepts clients and its JetStream works: healthy alone, or knowing the meta leader in a cluster. */
+async function memberReady(member: NatsMember): Promise<{ readonly ready: boolean; readonly leader: string | undefined }> {
+  if (!(await portAccepts(member.clientPort))) return { ready: false, leader: undefined };
+  if (member.clusterPort === undefined) return { ready: await jetStreamHealthy(member.monitorPort), leader: undefined };
+  const leader = await metaLeader(member.monitorPort);
+  return { ready: leader !== undefined, leader };
 }
 
 async function main(): Promise<number> {
@@ -441,10 +678,9 @@ async function main(): Promise<number> {
   let stopping: Promise<number> | undefined;
   const stopAll = async (): Promise<number> => {
     let clean = true;
-    for (const role of STOP_ORDER) {
-      const group = children.filter((child) => child.spec.role === role);
-      if (group.length === 0) continue;
-      log(`stopping ${group.map((child) => child.spec.name).join(', ')}`);
+    for (const names of stopPlan(specs)) {
+      const group = children.filter((child) => names.includes(child.spec.name));
+      log(`stopping ${names.join(', ')}`);
       const results = await Promise.all(group.map((child) => child.stop(STOP_GRACE_MS)));
       clean &&= results.every(Boolean);
     }
@@ -467,38 +703,72 @@ async function main(): Promise<number> {
     process.on('SIGTERM', onSignal);
   });
 
-  for (const spec of specs) if (spec.dir !== undefined) await mkdir(spec.dir, { recursive: true });
+  for (const spec of specs) {
+    if (spec.dir !== undefined) await mkdir(spec.dir, { recursive: true });
+    for (const file of spec.files) await writeFile(file.path, file.text);
+  }
   process.stdout.write(`${banner(config)}\n`);
 
-  const nats = children.find((child) => child.spec.role === 'nats');
-  if (nats !== undefined) {
-    nats.restartOnExit = false;
-    let failed = false;
-    nats.onUnexpectedExit = () => {
-      failed = true;
-    };
-    nats.start();
+  const nats = children.filter((child) => child.spec.role === 'nats');
+  if (nats.length > 0) {
+    const members = natsMembers(config);
+    // Cluster members are started together: none has a meta leader until a majority can vote.
+    let failed: string | undefined;
+    for (const server of nats) {
+      server.restartOnExit = false;
+      server.onUnexpectedExit = () => {
+        failed ??= server.spec.name;
+      };
+      server.start();
+    }
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let ready = false;
-    while (!ready && !failed && stopping === undefined && Date.now() < deadline) {
-      ready = (await portAccepts(config.natsPort)) && (await jetStreamHealthy(config.natsMonitorPort));
+    let leader: string | undefined;
+    while (!ready && failed === undefined && stopping === undefined && Date.now() < deadline) {
+      const states = await Promise.all(members.map(memberReady));
+      ready = states.every((state) => state.ready);
+      leader = states.find((state) => state.leader !== undefined)?.leader;
       if (!ready) await delay(100);
     }
     if (stopping !== undefined) return done;
     if (!ready) {
+      const ports = members.flatMap((member) => [member.clientPort, member.clusterPort, member.monitorPort]).filter((port) => port !== undefined);
       log(
-        failed
-          ? `nats-server exited before accepting connections: is port ${config.natsPort} or ${config.natsMonitorPort} in use? Set NATS_PORT, or NATS_URL to use a running server.`
-          : `nats-server did not accept connections on port ${config.natsPort} within ${formatMs(READY_TIMEOUT_MS)}`,
+        failed !== undefined
+          ? `${failed} exited before accepting connections: is one of the ports ${ports.join(', ')} in use? Set NATS_PORT, or NATS_URL to use a running server.`
+          : members.length === 1
+            ? `nats-server did not accept connections on port ${config.natsPort} within ${formatMs(READY_TIMEOUT_MS)}`
+            : `the nats-servers did not all accept connections and agree on a JetStream meta leader within ${formatMs(READY_TIMEOUT_MS)}`,
       );
-      await nats.stop(STOP_GRACE_MS);
+      for (const server of nats) await server.stop(STOP_GRACE_MS);
       return 1;
     }
-    nats.restartOnExit = true;
-    nats.onUnexpectedExit = undefined;
-    log(`nats-server is ready at ${config.natsUrl}`);
+    for (const server of nats) {
+      server.restartOnExit = true;
+      server.onUnexpectedExit = undefined;
+    }
+    log(
+      members.length === 1
+        ? `nats-server is ready at ${config.natsUrl}`
+        : `nats cluster is ready at ${config.natsUrl} (JetStream meta leader ${leader ?? '?'})`,
+    );
   }
-  if (stopping === undefined) for (const child of children) if (child.spec.role !== 'nats') child.start();
+  if (stopping === undefined) for (const child of children) if (child.spec.role === 'controller') child.start();
+  if (stopping === undefined && agentsWaitForTopology(config)) {
+    const first = natsMembers(config)[0];
+    log(`waiting for the controllers to create the streams with ${config.streamReplicas ?? 1} replicas before starting the agents`);
+    const deadline = Date.now() + TOPOLOGY_TIMEOUT_MS;
+    let created = false;
+    while (!created && stopping === undefined && Date.now() < deadline) {
+      const led = first === undefined ? [] : await ledStreams(first.monitorPort);
+      created = TOPOLOGY_STREAMS.every((name) => led.includes(name));
+      if (!created) await delay(100);
+    }
+    if (stopping === undefined && !created) {
+      log(`${TOPOLOGY_STREAMS.join(', ')} did not all have a leader within ${formatMs(TOPOLOGY_TIMEOUT_MS)}: starting the agents anyway (an agent that finds no streams creates them unreplicated)`);
+    }
+  }
+  if (stopping === undefined) for (const child of children) if (child.spec.role === 'agent') child.start();
   return done;
 }
 

@@ -104,7 +104,9 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
       const r = decodeLogMessage(msg);
       if (r.ok) opts.onEnvelope(r.env);
       else opts.onInvalid?.(msg, r.reason);
-      if (!caught && (msg.seq >= target || msg.info.pending === 0)) markCaughtUp();
+      // Unfiltered, caught up means reaching the leader's last sequence as of the start: a
+      // consumer on a lagging replica may report nothing pending before it has it all.
+      if (!caught && (msg.seq >= target || (opts.filter !== undefined && msg.info.pending === 0))) markCaughtUp();
       if (opts.untilSeq !== undefined && msg.seq >= opts.untilSeq) void stop();
     },
   });

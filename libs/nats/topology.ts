@@ -135,3 +135,25 @@ export async function readTopology(nc: NatsConnection): Promise<TopologySettings
     return undefined;
   }
 }
+
+/**
+ * Waits until a controller has created the topology. Only controllers create it, because only
+ * they know the stream replica count (an agent creating it first would make one-replica streams
+ * in a three-server cluster).
+ */
+export async function waitForTopology(
+  nc: NatsConnection,
+  opts: { readonly log?: { info(obj: object, msg: string): void }; readonly pollMs?: number; readonly signal?: AbortSignal } = {},
+): Promise<TopologySettings> {
+  let said = false;
+  for (;;) {
+    const settings = await readTopology(nc);
+    if (settings) return settings;
+    if (opts.signal?.aborted) throw new TopologyError('stopped while waiting for the topology');
+    if (!said) {
+      opts.log?.info({}, 'waiting for a controller to create the topology (streams and buckets)');
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+  }
+}

@@ -16,7 +16,7 @@ import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { OrderedPublisher } from '../../libs/nats/ordered-publisher.js';
 import { createRejectCounters } from '../../libs/nats/reject-counters.js';
 import { publishEvent } from '../../libs/nats/publish.js';
-import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
+import { waitForTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
 import { nodeCommandFilter, nodeSubject, podReportSubject } from '../../libs/topology/names.js';
 import { startConditionMonitor } from './conditions.js';
@@ -45,7 +45,7 @@ export interface AgentHandle {
 export async function startAgent(nc: NatsConnection, config: AgentConfig, log: Logger): Promise<AgentHandle> {
   const lifecycle = new Lifecycle(log);
   const js = jetstream(nc);
-  if (!(await readTopology(nc))) await ensureTopology(nc);
+  await waitForTopology(nc, { log });
   await mkdir(config.dataDir, { recursive: true });
   const statePath = join(config.dataDir, 'agent-state.json');
 

@@ -12,7 +12,7 @@ import { dsKey, initialState, podKey, type DsRecord, type State } from '../../li
 import type { Envelope, LogEvent } from '../../libs/events/types.js';
 import type { PodTemplateSpec } from '../../libs/model/types.js';
 import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
-import { ensureTopology } from '../../libs/nats/topology.js';
+import { waitForTopology } from '../../libs/nats/topology.js';
 import { controllerRevisionObject } from '../../libs/present/history.js';
 import { keptRevisions } from '../../libs/present/kept-revisions.js';
 import { BUILTIN_NAMESPACES, eventObject, involvedObjectOf, namespaceObject } from './derived-objects.js';
@@ -135,7 +135,7 @@ function revisionData(template: PodTemplateSpec): unknown {
 const DERIVED: readonly Exclude<ResourceName, 'events'>[] = ['daemonsets', 'pods', 'nodes', 'controllerrevisions', 'namespaces'];
 
 export async function startReadModel(nc: NatsConnection, log: Logger): Promise<ReadModel> {
-  const { slots } = await ensureTopology(nc);
+  const { slots } = await waitForTopology(nc, { log });
   const state = initialState();
   const caches = new Map<ResourceName, Map<string, StoredObject>>(
     (['daemonsets', 'pods', 'nodes', 'controllerrevisions', 'namespaces', 'events'] as const).map((r) => [r, new Map()]),

@@ -25,7 +25,7 @@ import { applyCommand, commandRejected, defaultNodeLabels, newAgentView, type Ag
 import type { Envelope, LogEvent, NodeRegistered, PodCommand } from '../../libs/events/types.js';
 import type { Labels } from '../../libs/model/types.js';
 import { publishHeartbeat } from '../../libs/nats/heartbeats.js';
-import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
+import { waitForTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
 import { nodeSubject, podReportSubject } from '../../libs/topology/names.js';
 // The fleet hosts the agent's own sim driver and default labels, so a fleet node behaves as an
@@ -102,7 +102,7 @@ export class FleetNameError extends Error {
 
 export async function startFleet(nc: NatsConnection, opts: FleetOptions, log: Logger): Promise<FleetHandle> {
   const lifecycle = new Lifecycle(log);
-  if (!(await readTopology(nc))) await ensureTopology(nc);
+  await waitForTopology(nc, { log });
   const js = jetstream(nc);
   const window = createPublishWindow(js, opts.maxInFlight);
   const nodes = new Map<string, SimNode>();

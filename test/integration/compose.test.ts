@@ -18,6 +18,17 @@ interface ComposeService {
   readonly environment?: Readonly<Record<string, string | number | boolean | null>> | readonly string[];
   readonly depends_on?: unknown;
   readonly restart?: string;
+  readonly volumes?: readonly string[];
+}
+
+const SERVICES = ['agent-1', 'agent-2', 'agent-3', 'controller-1', 'controller-2', 'nats-1', 'nats-2', 'nats-3'];
+const NATS = ['nats-1', 'nats-2', 'nats-3'] as const;
+const ALL_NATS_URLS = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
+
+/** The value after `flag` in a command line. */
+function flagValue(command: readonly string[], flag: string): string | undefined {
+  const at = command.indexOf(flag);
+  return at < 0 ? undefined : command[at + 1];
 }
 
 function loadCompose(): Readonly<Record<string, ComposeService>> {
@@ -89,28 +100,65 @@ describe('compose.yaml', () => {
     assert.equal(quiet.stderr, '');
     // docker-compose's own view of the file (anchors and merge keys resolved) has the services we expect.
     const resolved = await execFileAsync(which, ['-f', COMPOSE_FILE, 'config', '--services'], { cwd: REPO_ROOT });
-    assert.deepEqual(resolved.stdout.trim().split('\n').sort(), ['agent-1', 'agent-2', 'agent-3', 'controller', 'nats']);
+    assert.deepEqual(resolved.stdout.trim().split('\n').sort(), SERVICES);
   });
 
-  it('has nats, a controller and three agents', () => {
+  it('has a 3-server NATS cluster, two controllers and three agents', () => {
     const services = loadCompose();
-    assert.deepEqual(Object.keys(services).sort(), ['agent-1', 'agent-2', 'agent-3', 'controller', 'nats']);
-    assert.match(services['nats']?.image ?? '', /^nats:2\.9/);
-    const natsCommand = services['nats']?.command;
-    assert.ok(Array.isArray(natsCommand) && natsCommand.includes('-js'), 'nats runs without -js');
-    for (const name of ['controller', 'agent-1', 'agent-2', 'agent-3']) {
-      const service = services[name];
-      assert.equal(service?.restart, 'unless-stopped', `${name}: restart`);
-      assert.ok(JSON.stringify(service?.depends_on ?? {}).includes('nats'), `${name} does not depend on nats`);
+    assert.deepEqual(Object.keys(services).sort(), SERVICES);
+    for (const name of [...NATS, 'controller-1', 'controller-2', 'agent-1', 'agent-2', 'agent-3']) {
+      assert.equal(services[name]?.restart, 'unless-stopped', `${name}: restart`);
+    }
+    for (const name of ['controller-1', 'controller-2', 'agent-1', 'agent-2', 'agent-3']) {
+      const dependsOn = Object.keys((services[name]?.depends_on ?? {}) as Record<string, unknown>).sort();
+      assert.deepEqual(dependsOn, [...NATS], `${name} waits for every NATS server`);
     }
     for (const i of [1, 2, 3]) {
       const env = environmentOf(services[`agent-${i}`] ?? {});
       assert.deepEqual(
         [env['NODE_NAME'], env['DRIVER'], env['DATA_DIR'], env['NATS_URL']],
-        [`node-${i}`, 'sim', '/data/agent', 'nats://nats:4222'],
+        [`node-${i}`, 'sim', '/data/agent', ALL_NATS_URLS],
       );
     }
-    assert.equal(environmentOf(services['controller'] ?? {})['CONTROLLER_ID'], 'controller-1');
+  });
+
+  it('clusters nats-1..3 with JetStream: one name each, one cluster name, routes to the two others, a volume each', () => {
+    const services = loadCompose();
+    const commands = NATS.map((name) => {
+      const command = services[name]?.command;
+      assert.ok(Array.isArray(command), `${name}: write command in exec (array) form`);
+      assert.match(services[name]?.image ?? '', /^nats:2\.9/, `${name}: image`);
+      return command as readonly string[];
+    });
+    assert.deepEqual(
+      commands.map((command) => [command.includes('-js'), flagValue(command, '--server_name'), flagValue(command, '-sd')]),
+      [[true, 'nats-1', '/data'], [true, 'nats-2', '/data'], [true, 'nats-3', '/data']],
+    );
+    assert.deepEqual(commands.map((command) => flagValue(command, '--cluster_name')), ['daemonset', 'daemonset', 'daemonset']);
+    assert.deepEqual(commands.map((command) => flagValue(command, '--cluster')), Array(3).fill('nats://0.0.0.0:6222'));
+    assert.deepEqual(
+      commands.map((command) => flagValue(command, '--routes')?.split(',').sort()),
+      [
+        ['nats://nats-2:6222', 'nats://nats-3:6222'],
+        ['nats://nats-1:6222', 'nats://nats-3:6222'],
+        ['nats://nats-1:6222', 'nats://nats-2:6222'],
+      ],
+    );
+    assert.deepEqual(NATS.map((name) => services[name]?.volumes), [['nats-1-data:/data'], ['nats-2-data:/data'], ['nats-3-data:/data']]);
+  });
+
+  it('runs two controllers with distinct ids, R3 streams and every NATS URL', () => {
+    const services = loadCompose();
+    assert.deepEqual(
+      ['controller-1', 'controller-2'].map((name) => {
+        const env = environmentOf(services[name] ?? {});
+        return [env['CONTROLLER_ID'], env['STREAM_REPLICAS'], env['NATS_URL']];
+      }),
+      [
+        ['controller-1', '3', ALL_NATS_URLS],
+        ['controller-2', '3', ALL_NATS_URLS],
+      ],
+    );
   });
 
   describe('every service built here runs a built file and sets only variables it reads', () => {
@@ -130,8 +178,10 @@ describe('compose.yaml', () => {
           [],
           `${name} sets ${unread.join(', ')}, which services/${svc} does not read (its ENV_VARS: ${[...reads].join(', ')})`,
         );
-        const natsHost = new URL(env['NATS_URL'] ?? 'nats://missing').hostname;
-        assert.ok(natsHost in services, `${name}: NATS_URL points at ${natsHost}, which is not a service`);
+        for (const url of (env['NATS_URL'] ?? 'nats://missing').split(',')) {
+          const natsHost = new URL(url.trim()).hostname;
+          assert.ok(natsHost in services, `${name}: NATS_URL names ${natsHost}, which is not a service`);
+        }
       });
     }
   });

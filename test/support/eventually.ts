@@ -43,8 +43,10 @@ export async function eventually<T>(fn: () => T | Promise<T>, opts: EventuallyOp
     } else {
       lastError = outcome.error;
     }
+    // A timer may fire a millisecond before Date.now() reaches the deadline: an attempt cut off
+    // at the deadline ends the wait, whatever the clock says.
     const remaining = deadline - Date.now();
-    if (remaining <= 0) {
+    if (remaining <= 0 || (outcome.kind === 'error' && outcome.cutOff)) {
       const what = opts.message ?? 'condition';
       const last = lastError instanceof Error ? lastError.message : String(lastError);
       throw new EventuallyTimeoutError(
@@ -57,12 +59,14 @@ export async function eventually<T>(fn: () => T | Promise<T>, opts: EventuallyOp
   }
 }
 
-type Outcome<T> = { readonly kind: 'value'; readonly value: T } | { readonly kind: 'error'; readonly error: unknown };
+type Outcome<T> =
+  | { readonly kind: 'value'; readonly value: T }
+  | { readonly kind: 'error'; readonly error: unknown; readonly cutOff?: true };
 
 async function attempt<T>(fn: () => T | Promise<T>, remainingMs: number): Promise<Outcome<T>> {
   const controller = new AbortController();
   const timedOut = delay(Math.max(remainingMs, 0), undefined, { signal: controller.signal }).then(
-    (): Outcome<T> => ({ kind: 'error', error: new Error(`an attempt was still pending at the deadline`) }),
+    (): Outcome<T> => ({ kind: 'error', error: new Error(`an attempt was still pending at the deadline`), cutOff: true }),
     (): Outcome<T> => ({ kind: 'error', error: new Error('aborted') }),
   );
   const run = (async (): Promise<Outcome<T>> => {

@@ -2,15 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   LOCAL_CLUSTER_DEFAULTS,
+  NATS_CLUSTER_NAME,
   RESTART_POLICY,
   STOP_ORDER,
+  agentsWaitForTopology,
+  banner,
   childSpecs,
   linePrefixer,
+  metaLeaderOf,
   missingNatsServerHelp,
+  natsClusterConf,
+  natsMembers,
   natsServerArgs,
   nextCrashCount,
   parseLocalClusterConfig,
   restartDelayMs,
+  stopPlan,
+  ledStreamsOf,
+  TOPOLOGY_STREAMS,
 } from '../../scripts/local-cluster.js';
 import type { LocalClusterConfig } from '../../scripts/local-cluster.js';
 
@@ -29,6 +38,8 @@ describe('parseLocalClusterConfig', () => {
       controllers: 1,
       natsPort: 4222,
       natsMonitorPort: 8222,
+      natsCluster: 1,
+      streamReplicas: undefined,
       dataDir: '/work/repo/.data',
       driver: 'process',
       logLevel: undefined,
@@ -49,6 +60,8 @@ describe('parseLocalClusterConfig', () => {
         controllers: 2,
         natsPort: 5222,
         natsMonitorPort: 9222,
+        natsCluster: 1,
+        streamReplicas: undefined,
         dataDir: '/tmp/x',
         driver: 'sim',
         logLevel: 'debug',
@@ -75,9 +88,46 @@ describe('parseLocalClusterConfig', () => {
     assert.deepEqual([parsed.nodes, parsed.controllers], [0, 0]);
   });
 
+  it('NATS_CLUSTER=3: three URLs for everyone, R3 streams', () => {
+    const parsed = config({ NATS_CLUSTER: '3', NATS_PORT: '5222' });
+    assert.deepEqual(
+      [parsed.natsCluster, parsed.natsUrl, parsed.streamReplicas, parsed.natsMonitorPort, parsed.embeddedNats],
+      [3, 'nats://127.0.0.1:5222,nats://127.0.0.1:5223,nats://127.0.0.1:5224', 3, 9222, true],
+    );
+  });
+
+  it('NATS_CLUSTER=3 with STREAM_REPLICAS=1 keeps the streams unreplicated', () => {
+    assert.equal(config({ NATS_CLUSTER: '3', STREAM_REPLICAS: '1' }).streamReplicas, 1);
+  });
+
+  it('NATS_CLUSTER=1 leaves STREAM_REPLICAS to pass through to the controllers', () => {
+    assert.equal(config({ STREAM_REPLICAS: '3' }).streamReplicas, undefined);
+  });
+
+  const clusterErrors: ReadonlyArray<readonly [string, Record<string, string>, string]> = [
+    ['a cluster larger than JetStream replicates', { NATS_CLUSTER: '6' }, 'NATS_CLUSTER="6": expected a whole number from 1 to 5'],
+    ['no servers', { NATS_CLUSTER: '0' }, 'NATS_CLUSTER="0": expected a whole number from 1 to 5'],
+    ['more replicas than servers', { NATS_CLUSTER: '3', STREAM_REPLICAS: '4' }, 'STREAM_REPLICAS="4": expected a whole number from 1 to 3'],
+    [
+      'monitor ports past 65535',
+      { NATS_CLUSTER: '3', NATS_PORT: '61535' },
+      'NATS_PORT=61535 with NATS_CLUSTER=3: the last monitor port would be 65537; use a NATS_PORT of at most 61533',
+    ],
+    [
+      'servers to start and a server to use',
+      { NATS_CLUSTER: '3', NATS_URL: 'nats://bus:4222' },
+      'NATS_CLUSTER=3 starts servers, NATS_URL uses running ones: set only one of them',
+    ],
+  ];
+  for (const [name, env, error] of clusterErrors) {
+    it(`refuses ${name}`, () => {
+      assert.deepEqual(parseLocalClusterConfig(env, '/work/repo'), { ok: false, errors: [error] });
+    });
+  }
+
   it('reports every bad variable at once', () => {
     const result = parseLocalClusterConfig(
-      { NODES: '-1', CONTROLLERS: 'two', NATS_PORT: '70000', DRIVER: 'docker', LOG_LEVEL: 'loud' },
+      { NODES: '-1', CONTROLLERS: 'two', NATS_PORT: '70000', NATS_CLUSTER: 'x', DRIVER: 'docker', LOG_LEVEL: 'loud' },
       '/work/repo',
     );
     assert.deepEqual(result, {
@@ -86,6 +136,7 @@ describe('parseLocalClusterConfig', () => {
         'NODES="-1": expected a whole number from 0 to 1000',
         'CONTROLLERS="two": expected a whole number from 0 to 100',
         'NATS_PORT="70000": expected a whole number from 1 to 61535',
+        'NATS_CLUSTER="x": expected a whole number from 1 to 5',
         'DRIVER="docker": expected one of process, sim',
         'LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent',
       ],
@@ -202,6 +253,159 @@ describe('childSpecs', () => {
   });
 });
 
+describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
+  const exe = { node: '/usr/bin/node', natsServer: '/usr/sbin/nats-server', distDir: '/repo/dist' };
+  const three = config({ NATS_CLUSTER: '3', NATS_PORT: '5222', DATA_DIR: '/d', NODES: '1', CONTROLLERS: '2' });
+
+  it('plans nats-1..3 on consecutive client, route (+2000) and monitor (+4000) ports, each with its own store', () => {
+    assert.deepEqual(
+      natsMembers(three).map((m) => [m.name, m.host, m.clientPort, m.clusterPort, m.monitorPort, m.storeDir]),
+      [
+        ['nats-1', '127.0.0.1', 5222, 7222, 9222, '/d/nats-1'],
+        ['nats-2', '127.0.0.1', 5223, 7223, 9223, '/d/nats-2'],
+        ['nats-3', '127.0.0.1', 5224, 7224, 9224, '/d/nats-3'],
+      ],
+    );
+  });
+
+  it('plans one server named nats with no route port by default, and none with NATS_URL', () => {
+    assert.deepEqual(natsMembers(config({ DATA_DIR: '/d' })), [
+      { name: 'nats', host: '127.0.0.1', clientPort: 4222, monitorPort: 8222, clusterPort: undefined, storeDir: '/d/nats' },
+    ]);
+    assert.deepEqual(natsMembers(config({ NATS_URL: 'nats://bus:4222' })), []);
+  });
+
+  it('writes a config file per server: name, listeners, store, cluster name and routes to the others', () => {
+    const members = natsMembers(three);
+    assert.equal(
+      natsClusterConf(NATS_CLUSTER_NAME, members[1]!, members),
+      [
+        '# nats-2 of the 3-server JetStream cluster "local".',
+        '# Written by scripts/local-cluster.ts before every start: edits here are lost.',
+        'server_name: "nats-2"',
+        'listen: "127.0.0.1:5223"',
+        'http: "127.0.0.1:9223"',
+        'jetstream {',
+        '  store_dir: "/d/nats-2"',
+        '}',
+        'cluster {',
+        '  name: "local"',
+        '  listen: "127.0.0.1:7223"',
+        '  routes: [',
+        '    "nats-route://127.0.0.1:7222"',
+        '    "nats-route://127.0.0.1:7224"',
+        '  ]',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('quotes a store path the NATS config format would otherwise misread', () => {
+    const members = natsMembers(config({ NATS_CLUSTER: '2', DATA_DIR: '/my data/"x"' }));
+    assert.match(natsClusterConf('c', members[0]!, members), /\n {2}store_dir: "\/my data\/\\"x\\"\/nats-1"\n/);
+  });
+
+  it('starts each server from its config file, then controllers with R3 and all URLs, then agents with all URLs', () => {
+    const specs = childSpecs(three, exe);
+    assert.deepEqual(
+      specs.map((spec) => [spec.name, spec.role, spec.args.join(' '), spec.dir, spec.stopSignal]),
+      [
+        ['nats-1', 'nats', '-c /d/nats-1/nats.conf', '/d/nats-1', 'SIGINT'],
+        ['nats-2', 'nats', '-c /d/nats-2/nats.conf', '/d/nats-2', 'SIGINT'],
+        ['nats-3', 'nats', '-c /d/nats-3/nats.conf', '/d/nats-3', 'SIGINT'],
+        ['controller-1', 'controller', '/repo/dist/services/controller/main.js', undefined, 'SIGTERM'],
+        ['controller-2', 'controller', '/repo/dist/services/controller/main.js', undefined, 'SIGTERM'],
+        ['node-1', 'agent', '/repo/dist/services/agent/main.js', '/d/agents/node-1', 'SIGTERM'],
+      ],
+    );
+    const members = natsMembers(three);
+    assert.deepEqual(specs[0]?.files, [{ path: '/d/nats-1/nats.conf', text: natsClusterConf('local', members[0]!, members) }]);
+    assert.deepEqual(specs.slice(3).map((spec) => spec.files), [[], [], []]);
+    const urls = 'nats://127.0.0.1:5222,nats://127.0.0.1:5223,nats://127.0.0.1:5224';
+    assert.deepEqual(specs[4]?.env, { NATS_URL: urls, STREAM_REPLICAS: '3', CONTROLLER_ID: 'controller-2' });
+    assert.deepEqual(specs[5]?.env['NATS_URL'], urls);
+    assert.equal('STREAM_REPLICAS' in (specs[5]?.env ?? {}), false, 'agents do not read STREAM_REPLICAS');
+  });
+
+  it('a single server writes no config file and sets no STREAM_REPLICAS', () => {
+    const specs = childSpecs(config({ NODES: '0' }), exe);
+    assert.deepEqual(specs.map((spec) => [spec.name, spec.files.length, 'STREAM_REPLICAS' in spec.env]), [
+      ['nats', 0, false],
+      ['controller-1', 0, false],
+    ]);
+  });
+
+  it('stops the agents together, the controllers together, then the servers one by one', () => {
+    assert.deepEqual(stopPlan(childSpecs(three, exe)), [['node-1'], ['controller-1', 'controller-2'], ['nats-1'], ['nats-2'], ['nats-3']]);
+    assert.deepEqual(stopPlan(childSpecs(config({ NODES: '2' }), exe)), [['node-1', 'node-2'], ['controller-1'], ['nats']]);
+    assert.deepEqual(stopPlan(childSpecs(config({ NATS_URL: 'nats://bus:4222', NODES: '0', CONTROLLERS: '0' }), exe)), []);
+  });
+
+  it('shows the three URLs in the banner', () => {
+    const lines = banner(three).split('\n');
+    assert.deepEqual(lines.slice(2, 6), [
+      '  NATS:         3-server JetStream cluster "local", streams R3, stores in /d/nats-<i>',
+      '                nats-1  nats://127.0.0.1:5222  (routes :7222, monitor http://127.0.0.1:9222)',
+      '                nats-2  nats://127.0.0.1:5223  (routes :7223, monitor http://127.0.0.1:9223)',
+      '                nats-3  nats://127.0.0.1:5224  (routes :7224, monitor http://127.0.0.1:9224)',
+    ]);
+    assert.ok(lines.includes('  try:          NATS_URL=nats://127.0.0.1:5222,nats://127.0.0.1:5223,nats://127.0.0.1:5224 npx dsctl get nodes'));
+    assert.equal(banner(config({})).split('\n')[2], '  NATS:         nats://127.0.0.1:4222 (embedded nats-server, store in /work/repo/.data/nats)');
+  });
+
+  it('starts the agents only once the controllers made the streams, in a cluster with both', () => {
+    const cases: ReadonlyArray<readonly [Record<string, string>, boolean]> = [
+      [{ NATS_CLUSTER: '3' }, true],
+      [{}, false],
+      [{ NATS_CLUSTER: '3', CONTROLLERS: '0' }, false],
+      [{ NATS_CLUSTER: '3', NODES: '0' }, false],
+      [{ NATS_URL: 'nats://a:4222,nats://b:4222' }, false],
+    ];
+    assert.deepEqual(cases.map(([env]) => agentsWaitForTopology(config(env))), cases.map(([, wait]) => wait));
+  });
+
+  it('waits for the log and the lease bucket, the first and last streams the controllers create', () => {
+    assert.deepEqual(TOPOLOGY_STREAMS, ['DS_LOG', 'KV_ds_leases']);
+  });
+
+  it('reads the streams that have a leader from /jsz?streams=true', () => {
+    const jsz = {
+      streams: 4,
+      account_details: [
+        {
+          name: '$G',
+          stream_detail: [
+            { name: 'DS_LOG', cluster: { name: 'local', leader: 'nats-1', replicas: [] } },
+            { name: 'DS_HB', cluster: { name: 'local' } },
+            { name: 'DS_DLQ', cluster: { name: 'local', leader: '' } },
+            { name: 'KV_ds_config' },
+          ],
+        },
+        { name: 'SYS' },
+      ],
+    };
+    assert.deepEqual(ledStreamsOf(jsz), ['DS_LOG', 'KV_ds_config']);
+    assert.deepEqual(ledStreamsOf({ streams: 0 }), []);
+    assert.deepEqual(ledStreamsOf({ account_details: [{ stream_detail: [{ name: 7 }, null] }] }), []);
+    assert.deepEqual(ledStreamsOf(undefined), []);
+  });
+
+  const jszCases: ReadonlyArray<readonly [string, unknown, string | undefined]> = [
+    ['a leader', { meta_cluster: { name: 'local', leader: 'nats-2', cluster_size: 3 } }, 'nats-2'],
+    ['an election under way', { meta_cluster: { name: 'local', cluster_size: 3 } }, undefined],
+    ['an empty leader', { meta_cluster: { leader: '' } }, undefined],
+    ['a lone server (no meta_cluster)', { server_id: 'N', streams: 0 }, undefined],
+    ['not an object', 'ok', undefined],
+    ['null', null, undefined],
+  ];
+  for (const [name, jsz, leader] of jszCases) {
+    it(`reads the meta leader from /jsz: ${name}`, () => {
+      assert.equal(metaLeaderOf(jsz), leader);
+    });
+  }
+});
+
 describe('launcher constants', () => {
   it('stops agents, then controllers, then nats', () => {
     assert.deepEqual(STOP_ORDER, ['agent', 'controller', 'nats']);
@@ -210,7 +414,16 @@ describe('launcher constants', () => {
   it('has the documented defaults', () => {
     assert.deepEqual(
       { ...LOCAL_CLUSTER_DEFAULTS },
-      { nodes: 3, controllers: 1, natsPort: 4222, monitorPortOffset: 4000, dataDir: './.data', driver: 'process' },
+      {
+        nodes: 3,
+        controllers: 1,
+        natsPort: 4222,
+        natsCluster: 1,
+        monitorPortOffset: 4000,
+        clusterPortOffset: 2000,
+        dataDir: './.data',
+        driver: 'process',
+      },
     );
   });
 
