@@ -31,7 +31,7 @@ import { LEASE_BUCKET, LOG_STREAM } from '../libs/topology/names.js';
 
 export type Driver = 'process' | 'sim';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export type ChildRole = 'nats' | 'controller' | 'agent';
+export type ChildRole = 'nats' | 'controller' | 'apiserver' | 'agent';
 
 const DRIVERS: readonly Driver[] = ['process', 'sim'];
 /** JetStream replicates a stream on at most 5 servers; a larger local cluster would only cost memory. */
@@ -51,6 +51,8 @@ export const LOCAL_CLUSTER_DEFAULTS = Object.freeze({
   clusterPortOffset: 2000,
   dataDir: './.data',
   driver: 'process' as Driver,
+  /** The Kubernetes API facade's port (plain HTTP on loopback); 0 starts none. */
+  apiserverPort: 8001,
 });
 
 export interface LocalClusterConfig {
@@ -73,6 +75,8 @@ export interface LocalClusterConfig {
   readonly driver: Driver;
   /** Undefined: each service uses its own default. */
   readonly logLevel: LogLevel | undefined;
+  /** Port of the Kubernetes API facade; 0: none is started. */
+  readonly apiserverPort: number;
 }
 
 export type ConfigResult =
@@ -115,6 +119,7 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
   const natsCluster = integer(env, 'NATS_CLUSTER', d.natsCluster, 1, MAX_NATS_CLUSTER, errors);
   const driver = oneOf(env, 'DRIVER', DRIVERS, errors) ?? d.driver;
   const logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, errors);
+  const apiserverPort = integer(env, 'APISERVER_PORT', d.apiserverPort, 0, 65535, errors);
   const dataDir = resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? d.dataDir);
   const externalUrl = nonEmpty(env, 'NATS_URL');
   const lastMonitorPort = natsPort + d.monitorPortOffset + natsCluster - 1;
@@ -148,8 +153,32 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
       dataDir,
       driver,
       logLevel,
+      apiserverPort,
     }),
   };
+}
+
+/** A kubeconfig for the local facade: plain HTTP on loopback, no credentials. */
+export function kubeconfigText(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: daemonset-js',
+    `  cluster: { server: "${server}" }`,
+    'contexts:',
+    '- name: daemonset-js',
+    '  context: { cluster: daemonset-js, user: daemonset-js }',
+    'current-context: daemonset-js',
+    'users:',
+    '- name: daemonset-js',
+    '  user: {}',
+    '',
+  ].join('\n');
+}
+
+export function kubeconfigPath(config: LocalClusterConfig): string {
+  return join(config.dataDir, 'kubeconfig');
 }
 
 /** Restart back-off: 1 s doubling to 30 s; a child that stayed up 60 s starts again from 1 s. */
@@ -393,6 +422,18 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
       files: [],
     });
   }
+  if (config.apiserverPort > 0) {
+    specs.push({
+      name: 'apiserver',
+      role: 'apiserver',
+      command: exe.node,
+      args: [join(exe.distDir, 'services', 'apiserver', 'main.js')],
+      env: { ...common, APISERVER_HOST: '127.0.0.1', APISERVER_PORT: String(config.apiserverPort) },
+      dir: undefined,
+      stopSignal: 'SIGTERM',
+      files: [{ path: kubeconfigPath(config), text: kubeconfigText(`http://127.0.0.1:${config.apiserverPort}`) }],
+    });
+  }
   for (let i = 1; i <= config.nodes; i++) {
     const dataDir = join(config.dataDir, 'agents', `node-${i}`);
     specs.push({
@@ -409,8 +450,8 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
   return specs;
 }
 
-/** Agents first (they deregister), then controllers, then the server they all talk to. */
-export const STOP_ORDER: readonly ChildRole[] = ['agent', 'controller', 'nats'];
+/** Agents first (they deregister), then the API facade and controllers, then the server they all talk to. */
+export const STOP_ORDER: readonly ChildRole[] = ['agent', 'apiserver', 'controller', 'nats'];
 
 /**
  * The children to stop, as groups stopped one after the other (a group's members at once), in
@@ -465,6 +506,9 @@ export function banner(config: LocalClusterConfig): string {
     `  controllers:  ${config.controllers}`,
     `  agents:       ${config.nodes} (driver ${config.driver}, state in ${join(config.dataDir, 'agents')})`,
     `  try:          ${urlPrefix}npx dsctl get nodes`,
+    ...(config.apiserverPort > 0
+      ? [`  kubectl:      KUBECONFIG=${kubeconfigPath(config)} kubectl get ds -A   (API facade on http://127.0.0.1:${config.apiserverPort})`]
+      : []),
     '  stop:         Ctrl-C (twice to kill at once)',
     '',
   ].join('\n');
@@ -753,7 +797,7 @@ async function main(): Promise<number> {
         : `nats cluster is ready at ${config.natsUrl} (JetStream meta leader ${leader ?? '?'})`,
     );
   }
-  if (stopping === undefined) for (const child of children) if (child.spec.role === 'controller') child.start();
+  if (stopping === undefined) for (const child of children) if (child.spec.role === 'controller' || child.spec.role === 'apiserver') child.start();
   if (stopping === undefined && agentsWaitForTopology(config)) {
     const first = natsMembers(config)[0];
     log(`waiting for the controllers to create the streams with ${config.streamReplicas ?? 1} replicas before starting the agents`);

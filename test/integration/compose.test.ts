@@ -21,7 +21,7 @@ interface ComposeService {
   readonly volumes?: readonly string[];
 }
 
-const SERVICES = ['agent-1', 'agent-2', 'agent-3', 'controller-1', 'controller-2', 'nats-1', 'nats-2', 'nats-3'];
+const SERVICES = ['agent-1', 'agent-2', 'agent-3', 'apiserver', 'controller-1', 'controller-2', 'nats-1', 'nats-2', 'nats-3'];
 const NATS = ['nats-1', 'nats-2', 'nats-3'] as const;
 const ALL_NATS_URLS = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
 
@@ -103,10 +103,10 @@ describe('compose.yaml', () => {
     assert.deepEqual(resolved.stdout.trim().split('\n').sort(), SERVICES);
   });
 
-  it('has a 3-server NATS cluster, two controllers and three agents', () => {
+  it('has a 3-server NATS cluster, two controllers, the API facade and three agents', () => {
     const services = loadCompose();
     assert.deepEqual(Object.keys(services).sort(), SERVICES);
-    for (const name of [...NATS, 'controller-1', 'controller-2', 'agent-1', 'agent-2', 'agent-3']) {
+    for (const name of [...NATS, 'controller-1', 'controller-2', 'apiserver', 'agent-1', 'agent-2', 'agent-3']) {
       assert.equal(services[name]?.restart, 'unless-stopped', `${name}: restart`);
     }
     for (const name of ['controller-1', 'controller-2', 'agent-1', 'agent-2', 'agent-3']) {

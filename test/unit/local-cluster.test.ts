@@ -43,6 +43,7 @@ describe('parseLocalClusterConfig', () => {
       dataDir: '/work/repo/.data',
       driver: 'process',
       logLevel: undefined,
+      apiserverPort: 8001,
     });
   });
 
@@ -52,7 +53,7 @@ describe('parseLocalClusterConfig', () => {
 
   it('reads every variable', () => {
     assert.deepEqual(
-      config({ NODES: '5', CONTROLLERS: '2', NATS_PORT: '5222', DATA_DIR: '/tmp/x', DRIVER: 'sim', LOG_LEVEL: 'debug' }),
+      config({ NODES: '5', CONTROLLERS: '2', NATS_PORT: '5222', DATA_DIR: '/tmp/x', DRIVER: 'sim', LOG_LEVEL: 'debug', APISERVER_PORT: '9001' }),
       {
         natsUrl: 'nats://127.0.0.1:5222',
         embeddedNats: true,
@@ -65,6 +66,7 @@ describe('parseLocalClusterConfig', () => {
         dataDir: '/tmp/x',
         driver: 'sim',
         logLevel: 'debug',
+        apiserverPort: 9001,
       },
     );
   });
@@ -217,7 +219,7 @@ describe('childSpecs', () => {
   const exe = { node: '/usr/bin/node', natsServer: '/usr/sbin/nats-server', distDir: '/repo/dist' };
 
   it('starts nats, then the controllers, then the agents, with their environment', () => {
-    const specs = childSpecs(config({ NODES: '2', CONTROLLERS: '1', DATA_DIR: '/d', DRIVER: 'sim', LOG_LEVEL: 'warn' }), exe);
+    const specs = childSpecs(config({ NODES: '2', CONTROLLERS: '1', DATA_DIR: '/d', DRIVER: 'sim', LOG_LEVEL: 'warn', APISERVER_PORT: '0' }), exe);
     assert.deepEqual(
       specs.map((spec) => [spec.name, spec.role, spec.command, spec.args.at(-1), spec.stopSignal]),
       [
@@ -240,10 +242,22 @@ describe('childSpecs', () => {
   });
 
   it('starts no server when NATS_URL is set, and passes that URL on', () => {
-    const specs = childSpecs(config({ NATS_URL: 'nats://10.1.1.1:4222', NODES: '1' }), exe);
+    const specs = childSpecs(config({ NATS_URL: 'nats://10.1.1.1:4222', NODES: '1', APISERVER_PORT: '0' }), exe);
     assert.deepEqual(specs.map((spec) => spec.name), ['controller-1', 'node-1']);
     assert.deepEqual(specs.map((spec) => spec.env['NATS_URL']), ['nats://10.1.1.1:4222', 'nats://10.1.1.1:4222']);
     assert.equal('LOG_LEVEL' in (specs[0]?.env ?? {}), false);
+  });
+
+  it('starts the Kubernetes API facade after the controllers, with a kubeconfig for it in DATA_DIR', () => {
+    const specs = childSpecs(config({ NODES: '1', DATA_DIR: '/d', APISERVER_PORT: '9001' }), exe);
+    assert.deepEqual(specs.map((spec) => spec.name), ['nats', 'controller-1', 'apiserver', 'node-1']);
+    const api = specs[2]!;
+    assert.equal(api.args.at(-1), '/repo/dist/services/apiserver/main.js');
+    assert.deepEqual(api.env, { NATS_URL: 'nats://127.0.0.1:4222', APISERVER_HOST: '127.0.0.1', APISERVER_PORT: '9001' });
+    assert.equal(api.files[0]?.path, '/d/kubeconfig');
+    assert.match(api.files[0]?.text ?? '', /server: "http:\/\/127\.0\.0\.1:9001"/);
+    assert.deepEqual(stopPlan(specs), [['node-1'], ['apiserver'], ['controller-1'], ['nats']]);
+    assert.equal(childSpecs(config({ APISERVER_PORT: '0' }), exe).some((spec) => spec.role === 'apiserver'), false);
   });
 
   it('gives nats-server its store, ports and name', () => {
@@ -255,7 +269,7 @@ describe('childSpecs', () => {
 
 describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
   const exe = { node: '/usr/bin/node', natsServer: '/usr/sbin/nats-server', distDir: '/repo/dist' };
-  const three = config({ NATS_CLUSTER: '3', NATS_PORT: '5222', DATA_DIR: '/d', NODES: '1', CONTROLLERS: '2' });
+  const three = config({ NATS_CLUSTER: '3', NATS_PORT: '5222', DATA_DIR: '/d', NODES: '1', CONTROLLERS: '2', APISERVER_PORT: '0' });
 
   it('plans nats-1..3 on consecutive client, route (+2000) and monitor (+4000) ports, each with its own store', () => {
     assert.deepEqual(
@@ -329,7 +343,7 @@ describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
   });
 
   it('a single server writes no config file and sets no STREAM_REPLICAS', () => {
-    const specs = childSpecs(config({ NODES: '0' }), exe);
+    const specs = childSpecs(config({ NODES: '0', APISERVER_PORT: '0' }), exe);
     assert.deepEqual(specs.map((spec) => [spec.name, spec.files.length, 'STREAM_REPLICAS' in spec.env]), [
       ['nats', 0, false],
       ['controller-1', 0, false],
@@ -338,8 +352,8 @@ describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
 
   it('stops the agents together, the controllers together, then the servers one by one', () => {
     assert.deepEqual(stopPlan(childSpecs(three, exe)), [['node-1'], ['controller-1', 'controller-2'], ['nats-1'], ['nats-2'], ['nats-3']]);
-    assert.deepEqual(stopPlan(childSpecs(config({ NODES: '2' }), exe)), [['node-1', 'node-2'], ['controller-1'], ['nats']]);
-    assert.deepEqual(stopPlan(childSpecs(config({ NATS_URL: 'nats://bus:4222', NODES: '0', CONTROLLERS: '0' }), exe)), []);
+    assert.deepEqual(stopPlan(childSpecs(config({ NODES: '2' }), exe)), [['node-1', 'node-2'], ['apiserver'], ['controller-1'], ['nats']]);
+    assert.deepEqual(stopPlan(childSpecs(config({ NATS_URL: 'nats://bus:4222', NODES: '0', CONTROLLERS: '0', APISERVER_PORT: '0' }), exe)), []);
   });
 
   it('shows the three URLs in the banner', () => {
@@ -408,7 +422,7 @@ describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
 
 describe('launcher constants', () => {
   it('stops agents, then controllers, then nats', () => {
-    assert.deepEqual(STOP_ORDER, ['agent', 'controller', 'nats']);
+    assert.deepEqual(STOP_ORDER, ['agent', 'apiserver', 'controller', 'nats']);
   });
 
   it('has the documented defaults', () => {
@@ -423,6 +437,7 @@ describe('launcher constants', () => {
         clusterPortOffset: 2000,
         dataDir: './.data',
         driver: 'process',
+        apiserverPort: 8001,
       },
     );
   });
