@@ -28,12 +28,14 @@ const MAX_ERROR_MESSAGE = 200;
  * - `structuredClone: false`: no reference extensions (cycles), which plain data never needs.
  * Undefined values encode as the `undefined` extension and decode as undefined (absent).
  */
-const packr = new Packr({
+const PACKR_OPTIONS = {
   useRecords: false,
   mapsAsObjects: true,
   int64AsType: 'number',
   structuredClone: false,
-});
+} as const;
+
+const packr = new Packr(PACKR_OPTIONS);
 
 /** Control characters (C0, DEL, C1) and the line/paragraph separators: never raw in a reason. */
 const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
@@ -66,9 +68,15 @@ export function decodeEvent(bytes: Uint8Array): DecodeResult {
   return validateEvent(upcast(checked.raw));
 }
 
-/** Any plain value (snapshots, KV entries). Throws only for values MessagePack cannot hold. */
+/**
+ * Any plain value (snapshots, KV entries). Throws only for values MessagePack cannot hold.
+ * A Packr keeps its output buffer for reuse, grown to the largest value it encoded: a snapshot of
+ * a large fleet would pin tens of MB for good, so large values use a throwaway encoder.
+ */
 export function encodeValue(value: unknown): Uint8Array {
-  return packr.pack(value);
+  const bytes = new Packr(PACKR_OPTIONS).pack(value);
+  // Copy out of the encoder's buffer so nothing retains it.
+  return bytes.byteLength > 1024 * 1024 ? Uint8Array.prototype.slice.call(bytes) : bytes;
 }
 
 /** Decodes one whole payload (trailing bytes are an error). Never throws; the value is unchecked. */
