@@ -25,8 +25,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME[,NAMEâ€
 
   --quick               small sizes (the whole run in about 3 minutes on 2 cores)
   --scenario NAME       run only these: ${SCENARIOS.join(', ')} (the baseline is always measured first)
-  --nodes N             node count of converge, react, rollout, steady and cli
-  --runs N              runs of converge, rollout and replay (and baseline)
+  --nodes N             node count of converge, react, rollout, steady, cli, handover and shards
+  --runs N              runs of converge, rollout, replay, shards and baseline; trials of handover
   --baseline-messages N messages per baseline run
   --out DIR             where <scenario>.json goes (default bench/results)
   --profile             profile the controller and the fleet (V8 CPU profiles in <out>/profiles/)
@@ -81,9 +81,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
   const sizes: BenchSizes = {
     ...base,
     ...(nodes !== undefined
-      ? { convergeNodes: nodes, reactNodes: nodes, rolloutNodes: nodes, steadyNodes: nodes, cliNodes: nodes, replayNodes: nodes }
+      ? { convergeNodes: nodes, reactNodes: nodes, rolloutNodes: nodes, steadyNodes: nodes, cliNodes: nodes, replayNodes: nodes, handoverNodes: nodes, shardsNodes: nodes }
       : {}),
-    ...(runs !== undefined ? { convergeRuns: runs, rolloutRuns: runs, replayRuns: runs, baselineRuns: runs } : {}),
+    ...(runs !== undefined ? { convergeRuns: runs, rolloutRuns: runs, replayRuns: runs, baselineRuns: runs, handoverTrials: runs, shardsRuns: runs } : {}),
     ...(baselineMessages !== undefined ? { baselineMessages } : {}),
   };
   const controllerEnv: Record<string, string> = {};

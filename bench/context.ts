@@ -22,6 +22,13 @@ export interface BenchSizes {
   readonly steadySeconds: number;
   readonly cliNodes: number;
   readonly cliRuns: number;
+  readonly handoverNodes: number;
+  readonly handoverTrials: number;
+  /** LEASE_TTL_MS of the handover controllers: handover cannot be faster than this. */
+  readonly handoverLeaseTtlMs: number;
+  readonly shardsNodes: number;
+  readonly shardsDaemonSets: number;
+  readonly shardsRuns: number;
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -42,6 +49,12 @@ export const FULL_SIZES: BenchSizes = {
   steadySeconds: 20,
   cliNodes: 1_000,
   cliRuns: 10,
+  handoverNodes: 2_000,
+  handoverTrials: 10,
+  handoverLeaseTtlMs: 5_000,
+  shardsNodes: 10_000,
+  shardsDaemonSets: 8,
+  shardsRuns: 2,
 };
 
 /** Small sizes: the whole run in about 3 minutes on a 2-core machine. */
@@ -63,6 +76,12 @@ export const QUICK_SIZES: BenchSizes = {
   steadySeconds: 20,
   cliNodes: 1_000,
   cliRuns: 10,
+  handoverNodes: 200,
+  handoverTrials: 4,
+  handoverLeaseTtlMs: 2_000,
+  shardsNodes: 1_000,
+  shardsDaemonSets: 8,
+  shardsRuns: 2,
 };
 
 export interface ScenarioContext {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { MachineInfo, Versions } from './machine.js';
 import { summarize, type Summary } from './stats.js';
 
-export type ScenarioName = 'baseline' | 'converge' | 'react' | 'rollout' | 'replay' | 'steady' | 'cli';
-export const SCENARIOS: readonly ScenarioName[] = ['baseline', 'converge', 'react', 'rollout', 'replay', 'steady', 'cli'];
+export type ScenarioName = 'baseline' | 'converge' | 'react' | 'rollout' | 'replay' | 'steady' | 'cli' | 'handover' | 'shards';
+export const SCENARIOS: readonly ScenarioName[] = ['baseline', 'converge', 'react', 'rollout', 'replay', 'steady', 'cli', 'handover', 'shards'];
 
 /** A goal from the issue: `value <op> target` must hold. */
 export interface Target {

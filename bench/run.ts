@@ -9,9 +9,11 @@ import { formatResult, formatTable, metric, TABLE_HEADERS, tableRows, writeResul
 import { measureBaseline } from './scenario-baseline.js';
 import { runCli } from './scenario-cli.js';
 import { runConverge } from './scenario-converge.js';
+import { runHandover } from './scenario-handover.js';
 import { runReact } from './scenario-react.js';
 import { runReplay } from './scenario-replay.js';
 import { runRollout } from './scenario-rollout.js';
+import { runShards } from './scenario-shards.js';
 import { runSteady } from './scenario-steady.js';
 
 type Runner = (ctx: ScenarioContext) => Promise<ScenarioOutcome>;
@@ -23,6 +25,8 @@ const RUNNERS: Readonly<Record<Exclude<ScenarioName, 'baseline'>, Runner>> = {
   replay: runReplay,
   steady: runSteady,
   cli: runCli,
+  handover: runHandover,
+  shards: runShards,
 };
 
 export interface BenchRun {
