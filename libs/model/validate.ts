@@ -727,8 +727,8 @@ function escapeControls(text: string): string {
   return text.replace(CONTROL_CHARS, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** field.Error.Error(): `field: Invalid value: <value>: detail`, on one line. */
-export function formatFieldError(e: FieldError): string {
+/** field.Error.ErrorBody(): the message without the field path (`Invalid value: <value>: detail`). */
+export function fieldErrorBody(e: FieldError): string {
   let body: string;
   switch (e.type) {
     case 'Required':
@@ -754,8 +754,12 @@ export function formatFieldError(e: FieldError): string {
       body = String(never);
     }
   }
-  if (e.detail.length > 0) body += `: ${e.detail}`;
-  return escapeControls(`${e.field}: ${body}`);
+  return e.detail.length > 0 ? `${body}: ${e.detail}` : body;
+}
+
+/** field.Error.Error(): `field: Invalid value: <value>: detail`, on one line. */
+export function formatFieldError(e: FieldError): string {
+  return escapeControls(`${e.field}: ${fieldErrorBody(e)}`);
 }
 
 /**

@@ -3,7 +3,7 @@
 // (k8s.io/apimachinery/pkg/api/errors).
 
 import type { FieldError } from '../../libs/model/types.js';
-import { formatErrorValue } from '../../libs/model/validate.js';
+import { fieldErrorBody } from '../../libs/model/validate.js';
 
 export type StatusReason =
   | 'NotFound'
@@ -119,39 +119,10 @@ const CAUSE_TYPES: Record<FieldError['type'], string> = {
   Duplicate: 'FieldValueDuplicate',
 };
 
-/** field.Error.ErrorBody(): the message without the field path. */
-function errorBody(e: FieldError): string {
-  let body: string;
-  switch (e.type) {
-    case 'Required':
-      body = 'Required value';
-      break;
-    case 'Forbidden':
-      body = 'Forbidden';
-      break;
-    case 'TooLong':
-      body = 'Too long';
-      break;
-    case 'Invalid':
-      body = `Invalid value: ${formatErrorValue(e.value)}`;
-      break;
-    case 'NotSupported':
-      body = `Unsupported value: ${formatErrorValue(e.value)}`;
-      break;
-    case 'Duplicate':
-      body = `Duplicate value: ${formatErrorValue(e.value)}`;
-      break;
-    default: {
-      const never: never = e.type;
-      body = String(never);
-    }
-  }
-  return e.detail.length > 0 ? `${body}: ${e.detail}` : body;
-}
 
 /** errors.NewInvalid: 422 with one cause per field error; kubectl prints `The Kind "name" is invalid: …`. */
 export function invalid(group: string, kind: string, name: string, errors: readonly FieldError[]): ApiError {
-  const causes: StatusCause[] = errors.map((e) => ({ reason: CAUSE_TYPES[e.type], message: errorBody(e), field: e.field }));
+  const causes: StatusCause[] = errors.map((e) => ({ reason: CAUSE_TYPES[e.type], message: fieldErrorBody(e), field: e.field }));
   const texts = causes.map((c) => `${c.field ?? ''}: ${c.message}`);
   const qualifiedKind = group === '' ? kind : `${kind}.${group}`;
   const message = `${qualifiedKind} "${name}" is invalid: ${texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`}`;
