@@ -5,6 +5,7 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { leaseKey } from '../topology/names.js';
+import { isWrongLastSequence } from './publish.js';
 
 interface LeaseValue {
   readonly owner: string;
@@ -117,6 +118,15 @@ export class SlotLeases {
           lease.revision = await this.kv.update(leaseKey(lease.slot), this.value(), lease.revision);
           lease.renewedMs = nowMs;
         } catch (err) {
+          // Only a compare-and-set conflict proves another controller holds the slot now. A
+          // timeout or "no responders" (a NATS server or the bucket's leader is away) proves
+          // nothing: keep the lease and try again; if renewals keep failing, valid() lapses at
+          // 80% of the TTL and we stop deciding, and once the TTL is over a successor's write
+          // makes our next renewal a conflict.
+          if (!isWrongLastSequence(err)) {
+            this.log.warn({ shard: lease.slot, err }, 'lease renewal failed: keeping it until the TTL says otherwise');
+            return;
+          }
           this.log.error({ shard: lease.slot, err }, 'lease lost');
           this.held.delete(lease.slot);
           lost.push(lease.slot);
