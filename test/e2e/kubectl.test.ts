@@ -3,53 +3,16 @@
 // else. Skipped, saying why, when kubectl is not on PATH.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fluentdDaemonSet } from '../support/manifests.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, startNats, type TestNats } from '../support/nats-server.js';
-import { REPO_ROOT, spawnService, type ServiceProcess } from '../support/processes.js';
+import { spawnService, type ServiceProcess } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
 
-const FLUENTD = join(REPO_ROOT, '..', 'shared', 'manifests', 'fluentd-elasticsearch.yaml');
-const FLUENTD_DAEMONSET = `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: fluentd-elasticsearch
-  namespace: kube-system
-  labels:
-    k8s-app: fluentd-logging
-spec:
-  selector:
-    matchLabels:
-      name: fluentd-elasticsearch
-  template:
-    metadata:
-      labels:
-        name: fluentd-elasticsearch
-    spec:
-      tolerations:
-      - key: node-role.kubernetes.io/control-plane
-        operator: Exists
-        effect: NoSchedule
-      containers:
-      - name: fluentd-elasticsearch
-        image: quay.io/fluentd_elasticsearch/fluentd:v2.5.2
-        resources:
-          limits:
-            memory: 200Mi
-`;
-
-/** The DaemonSet document of the shared manifest (it also holds a Namespace), or the inline copy. */
-function fluentdDaemonSet(): string {
-  try {
-    const docs = readFileSync(FLUENTD, 'utf8').split(/^---$/m);
-    return docs.find((d) => /^kind: DaemonSet$/m.test(d))?.trimStart() ?? FLUENTD_DAEMONSET;
-  } catch {
-    return FLUENTD_DAEMONSET;
-  }
-}
 
 function kubectlBinary(): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '')) {

@@ -3,30 +3,16 @@
 // after the DaemonSet is deleted.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { processesWithMarker } from '../support/pod-processes.js';
 import { eventually } from '../support/eventually.js';
 import { startNats, type TestNats } from '../support/nats-server.js';
 import { runCli, spawnService, type ServiceProcess } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
 
-/** Pids of live processes whose environment contains `marker` (the pod's env reaches its processes). */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (environ.split('\0').includes(`E2E_MARKER=${marker}`) && !/\) Z /.test(stat)) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+const processesWith = processesWithMarker;
 
 describe('process driver end to end', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, () => {
   let nats: TestNats;

@@ -5,7 +5,6 @@
 // nodes out and no node ever ran two live pods of the DaemonSet.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { evolve } from '../../libs/core/evolve.js';
 import { initialState, type DsRecord, type State } from '../../libs/core/state.js';
 import { isPodAvailable } from '../../libs/core/status.js';
 import { readLog } from '../support/log.js';
+import { processesWithMarker } from '../support/pod-processes.js';
 import { startNats, type TestNats } from '../support/nats-server.js';
 import { runCli, spawnService, type ServiceProcess } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -21,21 +21,7 @@ import { tempDir } from '../support/temp-dir.js';
 const NODES = ['node-1', 'node-2', 'node-3', 'node-4'];
 const MAX_UNAVAILABLE = 1;
 
-/** Pids of live processes whose environment carries `E2E_MARKER=marker` (the pods' processes). */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (environ.split('\0').includes(`E2E_MARKER=${marker}`) && !/\) Z /.test(stat)) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+const processesWith = processesWithMarker;
 
 /** A DaemonSet whose container sleeps and is Ready while its READY variable is non-empty. */
 function manifest(image: string, ready: string, marker: string): string {

@@ -1,46 +1,17 @@
 // The whole loop with real processes: a real nats-server, the controller, agents and dsctl,
 // each a separate process, talking only through JetStream. This is issue #2's acceptance run.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FLUENTD_MANIFEST_YAML, fluentdManifest } from '../support/manifests.js';
 import { eventually } from '../support/eventually.js';
 import { createsByNode, readLog } from '../support/log.js';
 import { startNats, type TestNats } from '../support/nats-server.js';
-import { REPO_ROOT, runCli, spawnService, type ServiceProcess } from '../support/processes.js';
+import { runCli, spawnService, type ServiceProcess } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
 
-const FLUENTD = join(REPO_ROOT, '..', 'shared', 'manifests', 'fluentd-elasticsearch.yaml');
-const FLUENTD_INLINE = `apiVersion: v1
-kind: Namespace
-metadata:
-  name: logging
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: fluentd-elasticsearch
-  namespace: kube-system
-  labels:
-    k8s-app: fluentd-logging
-spec:
-  selector:
-    matchLabels:
-      name: fluentd-elasticsearch
-  template:
-    metadata:
-      labels:
-        name: fluentd-elasticsearch
-    spec:
-      tolerations:
-      - key: node-role.kubernetes.io/control-plane
-        operator: Exists
-        effect: NoSchedule
-      containers:
-      - name: fluentd-elasticsearch
-        image: quay.io/fluentd_elasticsearch/fluentd:v2.5.2
-`;
+const FLUENTD_INLINE = FLUENTD_MANIFEST_YAML;
 
 interface DsJson {
   status: { desiredNumberScheduled: number; currentNumberScheduled: number; numberReady: number; observedGeneration: number };
@@ -104,12 +75,7 @@ describe('the spine: apply a DaemonSet, one pod per node, through JetStream', ()
   });
 
   it('apply creates the DaemonSet; every node runs exactly one Running pod; 3/3/3', async () => {
-    let manifest: string;
-    try {
-      manifest = readFileSync(FLUENTD, 'utf8');
-    } catch {
-      manifest = FLUENTD_INLINE;
-    }
+    const manifest = fluentdManifest();
     const r = await runCli(['apply', '-f', '-'], env, manifest);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'daemonset.apps/fluentd-elasticsearch created\n');

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { FLUENTD_DAEMONSET_YAML, SHARED_FLUENTD } from '../support/manifests.js';
 
 import { parseAllDocuments } from 'yaml';
 
@@ -13,51 +14,8 @@ import {
 } from '../../libs/model/mod.js';
 import type { DaemonSetSpec, FieldError } from '../../libs/model/mod.js';
 
-// The DaemonSet document of the fluentd-elasticsearch example (kept here so the test does not
-// depend on a file outside the repository; the shared copy is also checked when it exists).
-const FLUENTD_YAML = `
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: fluentd-elasticsearch
-  namespace: kube-system
-  labels:
-    k8s-app: fluentd-logging
-spec:
-  selector:
-    matchLabels:
-      name: fluentd-elasticsearch
-  template:
-    metadata:
-      labels:
-        name: fluentd-elasticsearch
-    spec:
-      tolerations:
-      - key: node-role.kubernetes.io/control-plane
-        operator: Exists
-        effect: NoSchedule
-      - key: node-role.kubernetes.io/master
-        operator: Exists
-        effect: NoSchedule
-      containers:
-      - name: fluentd-elasticsearch
-        image: quay.io/fluentd_elasticsearch/fluentd:v2.5.2
-        resources:
-          limits:
-            memory: 200Mi
-          requests:
-            cpu: 100m
-            memory: 200Mi
-        volumeMounts:
-        - name: varlog
-          mountPath: /var/log
-      terminationGracePeriodSeconds: 30
-      volumes:
-      - name: varlog
-        hostPath:
-          path: /var/log
-`;
-const SHARED_MANIFEST = '/work/shared/manifests/fluentd-elasticsearch.yaml';
+const FLUENTD_YAML = FLUENTD_DAEMONSET_YAML;
+const SHARED_MANIFEST = SHARED_FLUENTD;
 
 type Json = Record<string | number, unknown>;
 const REMOVE = Symbol('remove');
