@@ -1,28 +1,19 @@
 // The bus wiring against a real nats-server: topology, dead letters, authorship, optimistic
 // concurrency, and time travel, with the controller and agents running in this process.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { pino } from 'pino';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeEvent } from '../../libs/codec/codec.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { compareVersions, ensureTopology } from '../../libs/nats/topology.js';
 import { DEAD_LETTER_STREAM, HEADER_REASON, HEADER_ORIGINAL_SUBJECT, dsSubject, nodeSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
-import { startAgent, type AgentHandle } from '../../services/agent/agent.js';
-import { loadAgentConfig } from '../../services/agent/config.js';
 import { applyManifests, parseManifests } from '../../services/cli/apply.js';
 import { loadState } from '../../services/cli/state-loader.js';
-import { loadControllerConfig } from '../../services/controller/config.js';
-import { startController, type ControllerHandle } from '../../services/controller/controller.js';
+import type { ControllerHandle } from '../../services/controller/controller.js';
 import { eventually } from '../support/eventually.js';
-import { startNats, type TestNats } from '../support/nats-server.js';
-import { tempDir } from '../support/temp-dir.js';
-
-const silent = pino({ level: 'silent' });
+import { startInProcessCluster, type InProcessCluster } from '../support/in-process-cluster.js';
 
 const manifest = (image: string): string => `apiVersion: apps/v1
 kind: DaemonSet
@@ -35,29 +26,17 @@ spec:
 `;
 
 describe('bus integration (real nats-server)', () => {
-  let nats: TestNats;
+  let cluster: InProcessCluster;
   let nc: NatsConnection;
-  let dir: string;
   let controller: ControllerHandle;
-  const agents: AgentHandle[] = [];
 
   before(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    dir = await tempDir('bus-it-');
-    controller = await startController(nc, loadControllerConfig({ CONTROLLER_ID: 'it', SLOTS: '8' }), silent);
-    for (const node of ['n1', 'n2']) {
-      const cfg = loadAgentConfig({ NODE_NAME: node, DATA_DIR: join(dir, node), DRIVER: 'sim', SIM_START_DELAY_MS: '5', SIM_READY_DELAY_MS: '5' });
-      agents.push(await startAgent(nc, cfg, silent.child({ node })));
-    }
+    cluster = await startInProcessCluster({ nodes: ['n1', 'n2'], dirPrefix: 'bus-it-' });
+    ({ nc, controller } = cluster);
   });
 
   after(async () => {
-    for (const a of agents) await a.stop({ deregister: false });
-    await controller.stop();
-    await nc.close();
-    await nats.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cluster.stop();
   });
 
   it('ensureTopology is idempotent and keeps the slot count it was created with', async () => {
@@ -96,7 +75,7 @@ describe('bus integration (real nats-server)', () => {
     const js = jetstream(nc);
     const forged = await js.publish(
       nodeSubject('n1'),
-      encodeEvent({ type: 'NodeDeregistered', v: 1, data: { node: 'n2', incarnation: agents[1]!.incarnation } }),
+      encodeEvent({ type: 'NodeDeregistered', v: 1, data: { node: 'n2', incarnation: cluster.agents.get('n2')!.incarnation } }),
     );
     await eventually(() => assert.ok(controller.state.seq >= forged.seq));
     assert.ok(controller.state.nodes.has('n2'), 'a forged deregistration removed n2');

@@ -3,26 +3,17 @@
 // states), and every command the controller wrote is re-derived by folding the log up to the
 // command's causeSeq and reconciling again: same ids, same order, per DaemonSet.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { pino } from 'pino';
 import { evolve } from '../../libs/core/evolve.js';
 import { reconcile } from '../../libs/core/reconcile.js';
 import { dsKey, initialState, type State } from '../../libs/core/state.js';
 import type { Envelope, PodCommand } from '../../libs/events/types.js';
-import { startAgent, type AgentHandle } from '../../services/agent/agent.js';
-import { loadAgentConfig } from '../../services/agent/config.js';
 import { applyManifests, parseManifests } from '../../services/cli/apply.js';
-import { loadControllerConfig } from '../../services/controller/config.js';
-import { startController, type ControllerHandle } from '../../services/controller/controller.js';
+import type { ControllerHandle } from '../../services/controller/controller.js';
 import { eventually } from '../support/eventually.js';
+import { startInProcessCluster, type InProcessCluster } from '../support/in-process-cluster.js';
 import { readLog } from '../support/log.js';
-import { startNats, type TestNats } from '../support/nats-server.js';
-import { tempDir } from '../support/temp-dir.js';
 
-const silent = pino({ level: 'silent' });
 const SLOTS = 8;
 
 const manifest = (image: string): string => `apiVersion: apps/v1
@@ -46,17 +37,10 @@ function fold(log: readonly Envelope[], untilSeq = Number.MAX_SAFE_INTEGER): Sta
 }
 
 describe('determinism over a recorded log', () => {
-  let nats: TestNats;
-  let nc: NatsConnection;
-  let dir: string;
+  let cluster: InProcessCluster;
   let controller: ControllerHandle;
-  const agents = new Map<string, AgentHandle>();
   let log: Envelope[] = [];
 
-  const addAgent = async (node: string): Promise<void> => {
-    const cfg = loadAgentConfig({ NODE_NAME: node, DATA_DIR: join(dir, node), DRIVER: 'sim', SIM_START_DELAY_MS: '5', SIM_READY_DELAY_MS: '10' });
-    agents.set(node, await startAgent(nc, cfg, silent));
-  };
   const converged = (image: string, nodes: number) =>
     eventually(() => {
       const ds = controller.state.daemonSets.get('default/web')!;
@@ -66,30 +50,29 @@ describe('determinism over a recorded log', () => {
     }, { timeoutMs: 15_000 });
 
   before(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    dir = await tempDir('determinism-');
-    controller = await startController(nc, loadControllerConfig({ CONTROLLER_ID: 'det', SLOTS: String(SLOTS) }), silent);
-    for (const n of ['a', 'b', 'c', 'd']) await addAgent(n);
+    cluster = await startInProcessCluster({
+      nodes: ['a', 'b', 'c', 'd'],
+      controllerEnv: { CONTROLLER_ID: 'det', SLOTS: String(SLOTS) },
+      agentEnv: { SIM_START_DELAY_MS: '5', SIM_READY_DELAY_MS: '10' },
+      dirPrefix: 'determinism-',
+    });
+    controller = cluster.controller;
+    const { nc, agents } = cluster;
     await applyManifests(nc, await parseManifests(manifest('nginx:1.0'), 't'));
     await converged('nginx:1.0', 4);
     await applyManifests(nc, await parseManifests(manifest('nginx:2.0'), 't')); // a rolling update
     await converged('nginx:2.0', 4);
     await agents.get('b')!.stop({ deregister: true }); // a node leaves
     agents.delete('b');
-    await addAgent('e'); // a node joins
+    await cluster.addAgent('e'); // a node joins
     await converged('nginx:2.0', 4);
     await applyManifests(nc, await parseManifests(manifest('nginx:1.0'), 't')); // back to the first template
     await converged('nginx:1.0', 4);
-    log = await readLog(nats.url);
+    log = await readLog(cluster.nats.url);
   });
 
   after(async () => {
-    for (const a of agents.values()) await a.stop({ deregister: false });
-    await controller.stop();
-    await nc.close();
-    await nats.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cluster.stop();
   });
 
   it('folding the same log twice gives deep-equal states', () => {

@@ -1,25 +1,17 @@
 // `dsctl events` (table, JSON with each command's cause, --since, -w) and schema evolution: a log
 // holding an older version of an event is upcast at decode, by the controller and by dsctl alike.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { pino } from 'pino';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeValue } from '../../libs/codec/codec.js';
 import { nodeSubject } from '../../libs/topology/names.js';
-import { startAgent, type AgentHandle } from '../../services/agent/agent.js';
-import { loadAgentConfig } from '../../services/agent/config.js';
-import { loadControllerConfig } from '../../services/controller/config.js';
-import { startController, type ControllerHandle } from '../../services/controller/controller.js';
+import type { ControllerHandle } from '../../services/controller/controller.js';
 import { eventually } from '../support/eventually.js';
-import { startNats, type TestNats } from '../support/nats-server.js';
-import { spawn } from 'node:child_process';
+import { startInProcessCluster, type InProcessCluster } from '../support/in-process-cluster.js';
 import { REPO_ROOT, runCli } from '../support/processes.js';
-import { tempDir } from '../support/temp-dir.js';
 
-const silent = pino({ level: 'silent' });
 const manifest = `apiVersion: apps/v1
 kind: DaemonSet
 metadata: { name: web, namespace: default }
@@ -39,32 +31,20 @@ interface EventJson {
 }
 
 describe('dsctl events and schema evolution (real nats-server)', () => {
-  let nats: TestNats;
+  let cluster: InProcessCluster;
   let nc: NatsConnection;
-  let dir: string;
   let controller: ControllerHandle;
-  const agents: AgentHandle[] = [];
-  let env: Record<string, string>;
+  let env: Readonly<Record<string, string>>;
 
   before(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    dir = await tempDir('events-cli-');
-    env = { NATS_URL: nats.url };
-    controller = await startController(nc, loadControllerConfig({ CONTROLLER_ID: 'ev', SLOTS: '8' }), silent);
-    for (const node of ['n1', 'n2']) {
-      agents.push(await startAgent(nc, loadAgentConfig({ NODE_NAME: node, DATA_DIR: join(dir, node), DRIVER: 'sim', SIM_START_DELAY_MS: '1', SIM_READY_DELAY_MS: '1' }), silent));
-    }
+    cluster = await startInProcessCluster({ nodes: ['n1', 'n2'], controllerEnv: { CONTROLLER_ID: 'ev' }, dirPrefix: 'events-cli-' });
+    ({ nc, controller, env } = cluster);
     assert.equal((await runCli(['apply', '-f', '-'], env, manifest)).code, 0);
     await eventually(() => assert.equal(controller.state.daemonSets.get('default/web')?.status?.numberReady, 2));
   });
 
   after(async () => {
-    for (const a of agents) await a.stop({ deregister: false });
-    await controller.stop();
-    await nc.close();
-    await nats.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cluster.stop();
   });
 
   it('lists the DaemonSet\'s events; in JSON each command names the log position it was decided at', async () => {
