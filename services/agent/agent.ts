@@ -137,11 +137,16 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
   // ---- commands ---------------------------------------------------------------------------------------
   let live = false;
   let saveTimer: NodeJS.Timeout | undefined;
+  // Saves run one after the other: two in flight would race on the same temporary file (and a
+  // late save could bring back the state file of a node that has just deregistered).
+  let saves: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> =>
+    (saves = saves.then(() => saveLocalState(statePath, local)).catch((err: unknown) => log.error({ err }, 'saving agent state failed')));
   const scheduleSave = (): void => {
     if (saveTimer) return;
     saveTimer = setTimeout(() => {
       saveTimer = undefined;
-      saveLocalState(statePath, local).catch((err: unknown) => log.error({ err }, 'saving agent state failed'));
+      void save();
     }, 50);
   };
 
@@ -255,6 +260,7 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
       await chain;
       stopping = true;
       if (saveTimer) clearTimeout(saveTimer);
+      await saves;
       if (deregister) {
         // Leave the fleet first: once the node is gone its pods are gone with it (as Kubernetes'
         // PodGC does for a deleted node), so the controller does not race a replacement onto a
@@ -266,7 +272,7 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
         await rm(statePath, { force: true });
       } else {
         await driver.stopAll();
-        await saveLocalState(statePath, local);
+        await save();
       }
       await flushWithin(reports, config.shutdownGraceMs / 2);
       reports.close();
