@@ -3,6 +3,7 @@
 
 import type { Container } from '../model/types.js';
 import type { RuntimeDriver, RuntimeListener, RuntimePod } from './driver.js';
+import { mulberry32 } from './prng.js';
 
 /** Per-pod annotations that override the driver's behaviour. */
 export const SIM_ANNOTATIONS = {
@@ -54,17 +55,6 @@ interface SimPod {
 
 const DEFAULT_SEED = 0x5eed;
 
-/** mulberry32: a tiny seeded 32-bit PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a over the string's UTF-16 code units: spreads uids over the PRNG's seed space. */
 function hash32(text: string): number {

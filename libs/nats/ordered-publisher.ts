@@ -21,17 +21,14 @@ export class OrderedPublisher {
   private tail: Promise<unknown> = Promise.resolve();
   private n = 0;
   private closed = false;
-  private pending = 0;
 
   constructor(private readonly opts: OrderedPublisherOptions) {}
 
   /** Queues a publish; resolves with its ack once it (and everything before it) is stored. */
   publish(subject: string, event: AnyEvent): Promise<PubAck | undefined> {
     const msgId = `${this.opts.idPrefix}/${++this.n}`;
-    this.pending++;
     const p = this.tail.then(() => this.attempt(subject, event, msgId));
     this.tail = p.catch(() => undefined);
-    void p.finally(() => this.pending--);
     return p;
   }
 
@@ -53,10 +50,6 @@ export class OrderedPublisher {
   /** Resolves when everything queued so far is stored (or given up by close()). */
   async flush(): Promise<void> {
     await this.tail;
-  }
-
-  get backlog(): number {
-    return this.pending;
   }
 
   /** Stops retrying; what is still queued is dropped. */

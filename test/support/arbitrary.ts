@@ -3,22 +3,15 @@
 // Every run with the same seed produces the same inputs, so a failure names its seed and index
 // and reproduces.
 
+import { mulberry32 } from '../../libs/agent-runtime/prng.js';
+
+/** Re-exported so a fuzzer takes its generator and its arbitraries from one place. */
+export { mulberry32 };
 export type Rng = () => number;
 
 /** The seeds every fuzzer runs; a failure message names the seed and the input's index. */
 export const FUZZ_SEEDS: readonly number[] = [0x5eed, 1, 42, 0xdecaf, 20_260_102];
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function intBelow(rng: Rng, n: number): number {
   return Math.floor(rng() * n);

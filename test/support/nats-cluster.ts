@@ -3,12 +3,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { metaLeaderOf, natsClusterConf, natsConfPath, natsUrlOf } from '../../scripts/local-cluster.js';
 import type { NatsMember } from '../../scripts/local-cluster.js';
-import { NATS_INSTALL_HINT, freePort, natsServerBinary } from './nats-server.js';
+import { NATS_INSTALL_HINT, freePort, natsServerBinary, portAccepts, terminate } from './nats-server.js';
 import { tempDir } from './temp-dir.js';
 
 export interface TestNatsCluster {
@@ -33,7 +32,6 @@ export interface TestNatsCluster {
 
 const CLUSTER_NAME = 'test';
 const READY_TIMEOUT_MS = 20_000;
-const STOP_GRACE_MS = 5_000;
 const START_ATTEMPTS = 3;
 
 /** Servers alive right now, killed if the test process exits without stopping them. */
@@ -166,22 +164,7 @@ class ClusterServer {
   async terminate(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await gone;
-    clearTimeout(timer);
+    if (child !== undefined) await terminate(child, signal);
   }
 }
 
-async function portAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

@@ -39,6 +39,7 @@ import type {
   TaintSource,
 } from '../../libs/events/types.js';
 import type { DefaultedDaemonSetSpec, IntOrString, Labels, PodSpec, PodTemplateSpec, Taint } from '../../libs/model/types.js';
+import { mulberry32 } from '../../libs/agent-runtime/prng.js';
 import { evolve } from '../../libs/core/evolve.js';
 import { reconcile, type Decision } from '../../libs/core/reconcile.js';
 import { podsOnNode } from '../../libs/core/daemon-view.js';
@@ -510,13 +511,4 @@ export function replay(log: readonly Envelope[]): State {
 }
 
 /** A small deterministic PRNG (mulberry32) for simulations: same seed, same run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;

@@ -5,18 +5,8 @@ import { decodeEvent, decodeValue, encodeEvent, encodeValue } from '../../libs/c
 import type { DecodeResult } from '../../libs/codec/mod.js';
 import { validateEvent } from '../../libs/events/mod.js';
 import { EVENT_SAMPLE_LIST, EVENT_SAMPLES } from '../support/event-samples.js';
+import { mulberry32 as prng } from '../../libs/agent-runtime/prng.js';
 
-/** mulberry32: a small seeded PRNG, so every run fuzzes the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(next: () => number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);

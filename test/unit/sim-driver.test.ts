@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RuntimeEvent, RuntimePod } from '../../libs/agent-runtime/driver.js';
 import type { SimDriverOptions, TimerHandle } from '../../libs/agent-runtime/sim-driver.js';
-import { createSimDriver, imageTag, mulberry32 } from '../../libs/agent-runtime/sim-driver.js';
+import { mulberry32 } from '../../libs/agent-runtime/prng.js';
+import { createSimDriver, imageTag } from '../../libs/agent-runtime/sim-driver.js';
 
 /** A manual clock: timers fire only when the test advances time. */
 class FakeClock {

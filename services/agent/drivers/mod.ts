@@ -5,7 +5,7 @@ export { DEFAULT_TERMINATION_GRACE_SECONDS } from '../../../libs/agent-runtime/d
 export type { ProcessDriver, ProcessDriverOptions } from './process-driver.js';
 export { createProcessDriver, PROCESS_REASONS } from './process-driver.js';
 export type { SimDriverOptions, TimerHandle } from '../../../libs/agent-runtime/sim-driver.js';
-export { createSimDriver, imageTag, mulberry32, SIM_ANNOTATIONS, SIM_BROKEN_TAG, SIM_FAILURE_EXIT_CODE, SIM_FAILURE_REASON } from '../../../libs/agent-runtime/sim-driver.js';
+export { createSimDriver, imageTag, SIM_ANNOTATIONS, SIM_BROKEN_TAG, SIM_FAILURE_EXIT_CODE, SIM_FAILURE_REASON } from '../../../libs/agent-runtime/sim-driver.js';
 export type { BackoffDecision, BackoffPolicy } from './crash-backoff.js';
 export { decideBackoff, DEFAULT_BACKOFF } from './crash-backoff.js';
 export type { PidRecord, StaleCleanup } from './pid-files.js';
