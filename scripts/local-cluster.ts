@@ -16,17 +16,21 @@
 // |             |                | agent state in DATA_DIR/agents/*                               |
 // | DRIVER      | process        | the agents' runtime driver: process or sim                     |
 // | LOG_LEVEL   | (services')    | passed to every service                                        |
+// | AUTH        | 0              | 1: credentials on. `dsctl auth init` writes DATA_DIR/auth (kept |
+// |             |                | across starts); the server refuses connections without them;   |
+// |             |                | each process gets its own NATS_CREDS; the API facade a token   |
 // Any other variable (HEARTBEAT_INTERVAL_MS, SIM_*_DELAY_MS, ...) passes through to the services;
 // STREAM_REPLICAS too, except that in a cluster the launcher checks it (1..N) and defaults it to N.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
+import { accessSync, chmodSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { APISERVER_TOKEN_FILE, AUTH_CONF, credsPath, initAuthDir, readApiserverToken } from '../libs/auth/auth-dir.js';
 import { LEASE_BUCKET, LOG_STREAM } from '../libs/topology/names.js';
 
 export type Driver = 'process' | 'sim';
@@ -77,6 +81,35 @@ export interface LocalClusterConfig {
   readonly logLevel: LogLevel | undefined;
   /** Port of the Kubernetes API facade; 0: none is started. */
   readonly apiserverPort: number;
+  /** AUTH=1: credentials on (DATA_DIR/auth), every process and the API facade require them. */
+  readonly auth: boolean;
+}
+
+/** The credentials folder `npm start` writes when AUTH=1. */
+export function authDirOf(config: LocalClusterConfig): string {
+  return join(config.dataDir, 'auth');
+}
+
+/** What the launcher read from the credentials folder (AUTH=1). */
+export interface AuthMaterial {
+  /** The nats-server `authorization` block (auth.conf). */
+  readonly authorization: string;
+  /** The API facade's bearer token, for the kubeconfig. */
+  readonly token: string;
+  /**
+   * The API facade's self-signed TLS certificate and key (PEM files): kubectl sends a token only
+   * to an https:// server. The certificate also goes into the kubeconfig as its CA.
+   */
+  readonly apiserverTls?: { readonly certFile: string; readonly keyFile: string; readonly certPem: string };
+}
+
+/** The openssl command line that makes the API facade's self-signed certificate for 127.0.0.1. */
+export function apiserverCertArgs(certFile: string, keyFile: string): string[] {
+  return [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '825',
+    '-subj', '/CN=daemonset-js apiserver', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyFile, '-out', certFile,
+  ];
 }
 
 export type ConfigResult =
@@ -122,6 +155,9 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
   const apiserverPort = integer(env, 'APISERVER_PORT', d.apiserverPort, 0, 65535, errors);
   const dataDir = resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? d.dataDir);
   const externalUrl = nonEmpty(env, 'NATS_URL');
+  const authRaw = nonEmpty(env, 'AUTH')?.toLowerCase();
+  const auth = authRaw === undefined || authRaw === '0' || authRaw === 'false' || authRaw === 'no' ? false : authRaw === '1' || authRaw === 'true' || authRaw === 'yes' ? true : undefined;
+  if (auth === undefined) errors.push(`AUTH=${JSON.stringify(env['AUTH'])}: expected 1 (credentials on) or 0`);
   const lastMonitorPort = natsPort + d.monitorPortOffset + natsCluster - 1;
   if (lastMonitorPort > 65535) {
     errors.push(
@@ -154,25 +190,28 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
       driver,
       logLevel,
       apiserverPort,
+      auth: auth ?? false,
     }),
   };
 }
 
-/** A kubeconfig for the local facade: plain HTTP on loopback, no credentials. */
-export function kubeconfigText(server: string): string {
+/** A kubeconfig for the local facade: plain HTTP on loopback; with AUTH=1 the facade's bearer token. */
+export function kubeconfigText(server: string, token?: string, caPem?: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
     '- name: daemonset-js',
-    `  cluster: { server: "${server}" }`,
+    caPem === undefined
+      ? `  cluster: { server: "${server}" }`
+      : `  cluster: { server: "${server}", certificate-authority-data: "${Buffer.from(caPem).toString('base64')}" }`,
     'contexts:',
     '- name: daemonset-js',
     '  context: { cluster: daemonset-js, user: daemonset-js }',
     'current-context: daemonset-js',
     'users:',
     '- name: daemonset-js',
-    '  user: {}',
+    ...(token === undefined ? ['  user: {}'] : ['  user:', `    token: ${JSON.stringify(token)}`]),
     '',
   ].join('\n');
 }
@@ -239,6 +278,8 @@ export interface ChildFile {
   /** Absolute. */
   readonly path: string;
   readonly text: string;
+  /** File mode; 0o600 for anything holding a secret. */
+  readonly mode?: number;
 }
 
 export interface Executables {
@@ -335,6 +376,11 @@ export function natsClusterConf(clusterName: string, self: NatsMember, members: 
   ].join('\n');
 }
 
+/** The config file of a lone embedded server with AUTH=1: only the authorization block (the flags say the rest). */
+export function natsAuthConfPath(config: LocalClusterConfig): string {
+  return join(config.dataDir, 'nats', 'auth-server.conf');
+}
+
 /** The command line of a lone embedded server. */
 export function natsServerArgs(config: LocalClusterConfig): string[] {
   return [
@@ -390,7 +436,11 @@ export function agentsWaitForTopology(config: LocalClusterConfig): boolean {
 }
 
 /** Every child of the cluster, in start order: nats (when embedded), controllers, agents. */
-export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildSpec[] {
+export function childSpecs(config: LocalClusterConfig, exe: Executables, auth?: AuthMaterial): ChildSpec[] {
+  if (config.auth && auth === undefined) throw new Error('AUTH=1 needs the credentials folder read first');
+  const authDir = authDirOf(config);
+  const creds = (env: Record<string, string>, id: Parameters<typeof credsPath>[1]): Record<string, string> =>
+    config.auth ? { ...env, NATS_CREDS: credsPath(authDir, id) } : env;
   const common: Record<string, string> = { NATS_URL: config.natsUrl };
   if (config.logLevel !== undefined) common['LOG_LEVEL'] = config.logLevel;
   const specs: ChildSpec[] = [];
@@ -401,11 +451,15 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
       name: member.name,
       role: 'nats',
       command: exe.natsServer ?? 'nats-server',
-      args: clustered ? ['-c', natsConfPath(member)] : natsServerArgs(config),
+      args: clustered ? ['-c', natsConfPath(member)] : [...natsServerArgs(config), ...(auth ? ['-c', natsAuthConfPath(config)] : [])],
       env: {},
       dir: member.storeDir,
       stopSignal: 'SIGINT',
-      files: clustered ? [{ path: natsConfPath(member), text: natsClusterConf(NATS_CLUSTER_NAME, member, members) }] : [],
+      files: clustered
+        ? [{ path: natsConfPath(member), text: `${natsClusterConf(NATS_CLUSTER_NAME, member, members)}${auth ? `\n${auth.authorization}` : ''}` }]
+        : auth
+          ? [{ path: natsAuthConfPath(config), text: auth.authorization }]
+          : [],
     });
   }
   const controllerEnv: Record<string, string> =
@@ -416,7 +470,7 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
       role: 'controller',
       command: exe.node,
       args: [join(exe.distDir, 'services', 'controller', 'main.js')],
-      env: { ...controllerEnv, CONTROLLER_ID: `controller-${i}` },
+      env: creds({ ...controllerEnv, CONTROLLER_ID: `controller-${i}` }, { role: 'controller' }),
       dir: undefined,
       stopSignal: 'SIGTERM',
       files: [],
@@ -428,10 +482,27 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
       role: 'apiserver',
       command: exe.node,
       args: [join(exe.distDir, 'services', 'apiserver', 'main.js')],
-      env: { ...common, APISERVER_HOST: '127.0.0.1', APISERVER_PORT: String(config.apiserverPort) },
+      env: creds(
+        {
+          ...common,
+          APISERVER_HOST: '127.0.0.1',
+          APISERVER_PORT: String(config.apiserverPort),
+          ...(auth ? { APISERVER_TOKEN_FILE: join(authDir, APISERVER_TOKEN_FILE) } : {}),
+          ...(auth?.apiserverTls ? { APISERVER_TLS_CERT_FILE: auth.apiserverTls.certFile, APISERVER_TLS_KEY_FILE: auth.apiserverTls.keyFile } : {}),
+        },
+        { role: 'apiserver' },
+      ),
       dir: undefined,
       stopSignal: 'SIGTERM',
-      files: [{ path: kubeconfigPath(config), text: kubeconfigText(`http://127.0.0.1:${config.apiserverPort}`) }],
+      files: [
+        {
+          path: kubeconfigPath(config),
+          text: auth?.apiserverTls
+            ? kubeconfigText(`https://127.0.0.1:${config.apiserverPort}`, auth.token, auth.apiserverTls.certPem)
+            : kubeconfigText(`http://127.0.0.1:${config.apiserverPort}`),
+          mode: 0o600,
+        },
+      ],
     });
   }
   for (let i = 1; i <= config.nodes; i++) {
@@ -441,7 +512,7 @@ export function childSpecs(config: LocalClusterConfig, exe: Executables): ChildS
       role: 'agent',
       command: exe.node,
       args: [join(exe.distDir, 'services', 'agent', 'main.js')],
-      env: { ...common, NODE_NAME: `node-${i}`, NODE_LABELS: '', DATA_DIR: dataDir, DRIVER: config.driver },
+      env: creds({ ...common, NODE_NAME: `node-${i}`, NODE_LABELS: '', DATA_DIR: dataDir, DRIVER: config.driver }, { role: 'agent', node: `node-${i}` }),
       dir: dataDir,
       stopSignal: 'SIGTERM',
       files: [],
@@ -470,7 +541,7 @@ export function stopPlan(specs: readonly ChildSpec[]): string[][] {
 }
 
 /** Launcher-only variables, not passed to the services (STREAM_REPLICAS is, but set explicitly in a cluster). */
-const LAUNCHER_VARS = ['NODES', 'CONTROLLERS', 'NATS_PORT', 'NATS_CLUSTER', 'DATA_DIR', 'DRIVER'];
+const LAUNCHER_VARS = ['NODES', 'CONTROLLERS', 'NATS_PORT', 'NATS_CLUSTER', 'DATA_DIR', 'DRIVER', 'AUTH', 'NATS_CREDS'];
 
 export function missingNatsServerHelp(): string {
   return [
@@ -505,9 +576,15 @@ export function banner(config: LocalClusterConfig): string {
     ...natsLines,
     `  controllers:  ${config.controllers}`,
     `  agents:       ${config.nodes} (driver ${config.driver}, state in ${join(config.dataDir, 'agents')})`,
-    `  try:          ${urlPrefix}npx dsctl get nodes`,
+    `  try:          ${urlPrefix}${config.auth ? `NATS_CREDS=${credsPath(authDirOf(config), { role: 'admin' })} ` : ''}npx dsctl get nodes`,
+    ...(config.auth
+      ? [
+          `  credentials:  ${authDirOf(config)} (AUTH=1: a connection without credentials is refused; viewer.creds reads only)`,
+          ...(config.embeddedNats ? [] : [`                your server must include ${join(authDirOf(config), AUTH_CONF)} and be reloaded`]),
+        ]
+      : []),
     ...(config.apiserverPort > 0
-      ? [`  kubectl:      KUBECONFIG=${kubeconfigPath(config)} kubectl get ds -A   (API facade on http://127.0.0.1:${config.apiserverPort})`]
+      ? [`  kubectl:      KUBECONFIG=${kubeconfigPath(config)} kubectl get ds -A   (API facade on http${config.auth ? 's' : ''}://127.0.0.1:${config.apiserverPort}${config.auth ? ', bearer token in the kubeconfig' : ''})`]
       : []),
     '  stop:         Ctrl-C (twice to kill at once)',
     '',
@@ -698,7 +775,31 @@ async function main(): Promise<number> {
     process.stderr.write(`${missingNatsServerHelp()}\n`);
     return 1;
   }
-  const specs = childSpecs(config, { node: process.execPath, natsServer, distDir });
+  let auth: AuthMaterial | undefined;
+  if (config.auth) {
+    // Idempotent: existing keys are kept, missing ones (a new NODES count) are added.
+    const dir = authDirOf(config);
+    initAuthDir(dir, Array.from({ length: config.nodes }, (_, i) => `node-${i + 1}`));
+    let apiserverTls: AuthMaterial['apiserverTls'];
+    if (config.apiserverPort > 0) {
+      const certFile = join(dir, 'apiserver-tls.crt');
+      const keyFile = join(dir, 'apiserver-tls.key');
+      if (!existsSync(certFile) || !existsSync(keyFile)) {
+        const made = spawnSync('openssl', apiserverCertArgs(certFile, keyFile), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+        if (made.error !== undefined || made.status !== 0) {
+          process.stderr.write(
+            `local-cluster: AUTH=1 serves the API facade over HTTPS (kubectl sends its token to nothing else), and openssl could not make its certificate: ${made.error?.message ?? made.stderr.trim()}\n` +
+              'Install openssl (apt-get install openssl), or start without the facade (APISERVER_PORT=0).\n',
+          );
+          return 1;
+        }
+        chmodSync(keyFile, 0o600);
+      }
+      apiserverTls = { certFile, keyFile, certPem: readFileSync(certFile, 'utf8') };
+    }
+    auth = { authorization: readFileSync(join(dir, AUTH_CONF), 'utf8'), token: readApiserverToken(dir) ?? '', ...(apiserverTls ? { apiserverTls } : {}) };
+  }
+  const specs = childSpecs(config, { node: process.execPath, natsServer, distDir }, auth);
   const missing = [...new Set(specs.filter((spec) => spec.role !== 'nats').map((spec) => spec.args[0] ?? ''))].filter(
     (entry) => !existsSync(entry),
   );
@@ -749,7 +850,10 @@ async function main(): Promise<number> {
 
   for (const spec of specs) {
     if (spec.dir !== undefined) await mkdir(spec.dir, { recursive: true });
-    for (const file of spec.files) await writeFile(file.path, file.text);
+    for (const file of spec.files) {
+      await mkdir(dirname(file.path), { recursive: true });
+      await writeFile(file.path, file.text, file.mode !== undefined ? { mode: file.mode } : {});
+    }
   }
   process.stdout.write(`${banner(config)}\n`);
 

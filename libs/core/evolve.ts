@@ -18,6 +18,7 @@ import {
   type State,
 } from './state.js';
 import { dsSlot } from '../topology/slot.js';
+import { namespaceView } from './namespaces.js';
 
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 
@@ -47,6 +48,28 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         ds.deletion = { propagation: e.data.propagation, requestedMs: t };
         finishDeletionIfEmpty(state, ds);
       }
+      break;
+    }
+    case 'NamespaceCreated': {
+      const d = e.data;
+      const existing = state.namespaces.get(d.name);
+      if (existing && existing.uid === d.uid) {
+        // Re-applied metadata of the same namespace.
+        existing.labels = d.labels;
+        existing.annotations = d.annotations;
+        existing.lastSeq = env.seq;
+      } else {
+        // Metadata applied to a namespace that existed unwritten (built-in, or holding DaemonSets
+        // of an older log) keeps its uid and creation time.
+        const before = namespaceView(state, d.name);
+        const createdMs = before !== undefined && before.uid === d.uid && before.createdMs > 0 ? before.createdMs : t;
+        state.namespaces.set(d.name, { name: d.name, uid: d.uid, labels: d.labels, annotations: d.annotations, createdMs, lastSeq: env.seq });
+      }
+      break;
+    }
+    case 'NamespaceDeleted': {
+      // Its DaemonSets were deleted by their own events before this one (see NamespaceDeleted).
+      if (state.namespaces.get(e.data.name)?.uid === e.data.uid) state.namespaces.delete(e.data.name);
       break;
     }
     case 'NodeRegistered': {
@@ -244,6 +267,7 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
   }
   state.seq = env.seq;
   state.lastTimeMs = t;
+  if (state.firstTimeMs === 0) state.firstTimeMs = t;
   return state;
 }
 

@@ -12,6 +12,8 @@
 import type { ConditionStatus, DsRecord, NodeRecord, PodPhase, PodRecord, Revision, State } from './state.js';
 import type { DefaultedDaemonSetSpec, Labels, PodSpec, PodTemplateSpec, Taint } from '../model/types.js';
 import { daemonPodSpec } from './daemon-pod.js';
+import type { NamespaceView } from './namespaces.js';
+import { NAMESPACE_NAME_LABEL } from '../model/namespace-manifest.js';
 import { effectiveTaints } from './node-taints.js';
 
 // effectiveTaints lives with the node lifecycle rules; re-exported because the objects printed
@@ -352,6 +354,42 @@ function pressureConditions(node: NodeRecord): K8sNodeCondition[] {
       lastTransitionTime: rfc3339(node.registeredMs),
     };
   });
+}
+
+export interface K8sNamespace {
+  readonly apiVersion: 'v1';
+  readonly kind: 'Namespace';
+  readonly metadata: {
+    readonly name: string;
+    readonly uid: string;
+    /** The seq of its last NamespaceCreated (the API server stamps the seq it last changed at). */
+    readonly resourceVersion: string;
+    readonly creationTimestamp: string;
+    readonly labels: Labels;
+    /** Omitted when empty, as Kubernetes does. */
+    readonly annotations?: Labels;
+  };
+  readonly spec: { readonly finalizers: readonly string[] };
+  readonly status: { readonly phase: 'Active' };
+}
+
+/** A v1 Namespace (see namespaces.ts for which exist), with the name label the API server adds. */
+export function namespaceObject(ns: NamespaceView): K8sNamespace {
+  const annotations = nonEmpty(ns.annotations);
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: ns.name,
+      uid: ns.uid,
+      resourceVersion: String(ns.lastSeq),
+      creationTimestamp: rfc3339(ns.createdMs),
+      labels: { ...ns.labels, [NAMESPACE_NAME_LABEL]: ns.name },
+      ...(annotations ? { annotations } : {}),
+    },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  };
 }
 
 /** What `kubectl get -o json` prints for more than one object. */

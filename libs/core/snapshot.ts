@@ -2,7 +2,7 @@
 // entry arrays; derived indexes are rebuilt on load). Together with the log sequence it reflects,
 // it lets a controller (or dsctl) start from here and fold only the tail. PURE.
 
-import type { DsRecord, NodeRecord, PodRecord, ShardRecord, State } from './state.js';
+import type { DsRecord, NamespaceRecord, NodeRecord, PodRecord, ShardRecord, State } from './state.js';
 import { initialState } from './state.js';
 
 export const SNAPSHOT_FORMAT = 1;
@@ -27,6 +27,10 @@ export interface SnapshotData {
   readonly nodes: NodeRecord[];
   readonly pods: PodRecord[];
   readonly shards: ShardRecord[];
+  /** Stream time of the first event folded. Absent in snapshots older than namespaces: 0. */
+  readonly firstTimeMs?: number;
+  /** Namespaces created on the log. Absent in snapshots older than namespaces: none. */
+  readonly namespaces?: NamespaceRecord[];
 }
 
 export function toSnapshot(state: State, meta: { slots: number; streamCreated: string }): SnapshotData {
@@ -44,6 +48,8 @@ export function toSnapshot(state: State, meta: { slots: number; streamCreated: s
     nodes: [...state.nodes.values()],
     pods: [...state.pods.values()],
     shards: [...state.shards.values()],
+    firstTimeMs: state.firstTimeMs,
+    namespaces: [...state.namespaces.values()].map((ns) => ({ ...ns })),
   };
 }
 
@@ -58,10 +64,12 @@ export function fromSnapshot(value: unknown): SnapshotLoad {
     return { ok: false, reason: 'missing seq, slots or streamCreated' };
   }
   if (![d.daemonSets, d.nodes, d.pods, d.shards].every(Array.isArray)) return { ok: false, reason: 'missing collections' };
+  if (d.namespaces !== undefined && !Array.isArray(d.namespaces)) return { ok: false, reason: 'namespaces is not a list' };
   try {
     const state = initialState();
     state.seq = d.seq!;
     state.lastTimeMs = d.lastTimeMs ?? 0;
+    state.firstTimeMs = typeof d.firstTimeMs === 'number' ? d.firstTimeMs : 0;
     for (const ds of d.daemonSets!) {
       state.daemonSets.set(`${ds.namespace}/${ds.name}`, {
         ...ds,
@@ -81,6 +89,7 @@ export function fromSnapshot(value: unknown): SnapshotLoad {
       keys.add(key);
     }
     for (const shard of d.shards!) state.shards.set(shard.slot, { ...shard });
+    for (const ns of d.namespaces ?? []) state.namespaces.set(ns.name, { ...ns });
     return { ok: true, state, data: d as SnapshotData };
   } catch (err) {
     return { ok: false, reason: `unreadable: ${err instanceof Error ? err.message : String(err)}` };

@@ -105,6 +105,18 @@ export interface PodRecord {
   lastReason?: string;
 }
 
+/** A Namespace created on the log (NamespaceCreated); see namespaces.ts for the ones that always exist. */
+export interface NamespaceRecord {
+  readonly name: string;
+  readonly uid: string;
+  labels: Labels;
+  annotations: Labels;
+  /** Stream time of the NamespaceCreated that made it. */
+  readonly createdMs: number;
+  /** Seq of the last NamespaceCreated for it: its resourceVersion, and what a writer states. */
+  lastSeq: number;
+}
+
 export interface ShardRecord {
   readonly slot: number;
   owner: string;
@@ -128,12 +140,16 @@ export interface State {
   /** Last stream sequence folded into this state. */
   seq: number;
   lastTimeMs: number;
+  /** Stream time of the first event folded (0 before any): when the built-in namespaces began. */
+  firstTimeMs: number;
   readonly daemonSets: Map<DsKey, DsRecord>;
   readonly nodes: Map<string, NodeRecord>;
   readonly pods: Map<PodKey, PodRecord>;
   /** Index: DaemonSet uid → node → pod keys on that node owned by it. */
   readonly podsByOwner: Map<string, Map<string, Set<PodKey>>>;
   readonly shards: Map<number, ShardRecord>;
+  /** Namespaces created on the log, by name. */
+  readonly namespaces: Map<string, NamespaceRecord>;
 }
 
 export function dsKey(namespace: string, name: string): DsKey {
@@ -148,10 +164,12 @@ export function initialState(): State {
   return {
     seq: 0,
     lastTimeMs: 0,
+    firstTimeMs: 0,
     daemonSets: new Map(),
     nodes: new Map(),
     pods: new Map(),
     podsByOwner: new Map(),
     shards: new Map(),
+    namespaces: new Map(),
   };
 }

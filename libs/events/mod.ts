@@ -6,6 +6,8 @@ export type {
   DsRef,
   DaemonSetApplied,
   DaemonSetDeleted,
+  NamespaceCreated,
+  NamespaceDeleted,
   NodeRegistered,
   NodeLabelsSet,
   NodeTaintsSet,

@@ -51,6 +51,36 @@ export interface DaemonSetDeleted {
   readonly data: DsRef & { readonly propagation: DeletePropagation };
 }
 
+// ---- Namespaces (dsctl, apiserver) ---------------------------------------------------------
+
+/**
+ * A v1 Namespace came into being, or (same uid as the namespace that exists) had its metadata
+ * re-applied: `labels` and `annotations` replace the previous ones. Written on `ev.ns.<name>`
+ * stating the last sequence of that subject, so two creates of one name cannot both win.
+ * `kubernetes.io/metadata.name` is not stored: readers add it, as the API server does.
+ */
+export interface NamespaceCreated {
+  readonly type: 'NamespaceCreated';
+  readonly v: 1;
+  readonly data: {
+    readonly name: string;
+    readonly uid: string;
+    readonly labels: Labels;
+    readonly annotations: Labels;
+  };
+}
+
+/**
+ * A namespace is gone. Its writer first deletes every DaemonSet in it (DaemonSetDeleted with
+ * background propagation, as the namespace controller's deletion does), then writes this.
+ * The built-in namespaces (default, kube-system, kube-public, kube-node-lease) are never deleted.
+ */
+export interface NamespaceDeleted {
+  readonly type: 'NamespaceDeleted';
+  readonly v: 1;
+  readonly data: { readonly name: string; readonly uid: string };
+}
+
 // ---- Nodes (agent, dsctl) ------------------------------------------------------------------
 
 export interface NodeRegistered {
@@ -278,6 +308,8 @@ export interface Heartbeat {
 export type LogEvent =
   | DaemonSetApplied
   | DaemonSetDeleted
+  | NamespaceCreated
+  | NamespaceDeleted
   | NodeRegistered
   | NodeLabelsSet
   | NodeTaintsSet

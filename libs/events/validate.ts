@@ -17,6 +17,8 @@ import type {
   DaemonSetStatusUpdated,
   DsRef,
   Heartbeat,
+  NamespaceCreated,
+  NamespaceDeleted,
   NodeDeregistered,
   NodeLabelsSet,
   NodeNotReady,
@@ -38,6 +40,7 @@ import type {
   ClockTicked,
 } from './types.js';
 import type { Taint } from '../model/types.js';
+import { isDns1123Label, isQualifiedName, isValidLabelValue } from '../model/label-syntax.js';
 import { parseDaemonSet } from '../model/validate.js';
 import type { RawEvent } from './upcast.js';
 
@@ -225,6 +228,36 @@ const LABELS = stringMap(MAX_LABEL_VALUE_LENGTH);
 /** Annotations, capacity, allocatable: label-like keys, long values. */
 const STRING_MAP = stringMap(MAX_STRING_LENGTH);
 
+/** A namespace name: a DNS-1123 label (Kubernetes' ValidateNamespaceName). */
+const NAMESPACE_NAME: Check = (value) => {
+  const failure = NAME(value);
+  if (failure !== undefined) return failure;
+  const problem = isDns1123Label(value as string)[0];
+  return problem === undefined ? undefined : fail(quoteField(problem));
+};
+
+/** Labels as ValidateLabels checks them: bounded sizes, then qualified-name keys and label values. */
+const LABELS_WITH_SYNTAX: Check = (value) => {
+  const failure = LABELS(value);
+  if (failure !== undefined) return failure;
+  for (const [key, entry] of Object.entries(value as Readonly<Record<string, string>>)) {
+    const problem = isQualifiedName(key)[0] ?? isValidLabelValue(entry)[0];
+    if (problem !== undefined) return { path: `[${quote(key)}]`, message: quoteField(problem) };
+  }
+  return undefined;
+};
+
+/** Annotations as ValidateAnnotations checks their keys: qualified names, case-insensitively. */
+const ANNOTATIONS_WITH_SYNTAX: Check = (value) => {
+  const failure = STRING_MAP(value);
+  if (failure !== undefined) return failure;
+  for (const key of Object.keys(value as Readonly<Record<string, string>>)) {
+    const problem = isQualifiedName(key.toLowerCase())[0];
+    if (problem !== undefined) return { path: `[${quote(key)}]`, message: quoteField(problem) };
+  }
+  return undefined;
+};
+
 const TAINT = shape<Taint>({
   key: str(1, MAX_KEY_LENGTH),
   value: opt(str(0, MAX_LABEL_VALUE_LENGTH)),
@@ -306,6 +339,16 @@ const VALIDATORS: Validators = {
       propagation: oneOf(['background', 'foreground', 'orphan']),
     }),
   },
+  NamespaceCreated: {
+    v: 1,
+    data: shape<NamespaceCreated['data']>({
+      name: NAMESPACE_NAME,
+      uid: NAME,
+      labels: LABELS_WITH_SYNTAX,
+      annotations: ANNOTATIONS_WITH_SYNTAX,
+    }),
+  },
+  NamespaceDeleted: { v: 1, data: shape<NamespaceDeleted['data']>({ name: NAMESPACE_NAME, uid: NAME }) },
   NodeRegistered: {
     v: 1,
     data: shape<NodeRegistered['data']>({
@@ -471,6 +514,8 @@ export function eventNode(event: AnyEvent): string | undefined {
     case 'DaemonSetApplied':
     case 'DaemonSetDeleted':
     case 'DaemonSetStatusUpdated':
+    case 'NamespaceCreated':
+    case 'NamespaceDeleted':
     case 'ClockTicked':
     case 'ShardAcquired':
       return undefined;

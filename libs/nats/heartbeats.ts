@@ -16,7 +16,7 @@ export function publishHeartbeat(nc: NatsConnection, hb: Heartbeat): void {
 /** The stream time (ms) of the last heartbeat of every node that has one. */
 export async function readLastHeartbeats(nc: NatsConnection): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const info = await jsm.streams.info(HEARTBEAT_STREAM);
   if (info.state.messages === 0) return out;
   const consumer = await jetstream(nc).consumers.get(HEARTBEAT_STREAM, {

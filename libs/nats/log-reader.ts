@@ -1,9 +1,26 @@
 // Reading the log in order: replay from a sequence until caught up, then keep following live.
-// An ordered consumer (ephemeral, flow-controlled, re-created by the client on gaps) delivers
-// every message once and in stream order, which is what a fold needs.
+//
+// The reader keeps its own consumer (ack none, in memory, one replica) and re-creates it from the
+// next sequence whenever delivery falters: a gap in the consumer's delivery sequence, the
+// consumer gone, or missed heartbeats (the server holding it died). The client's ordered
+// consumer does the first two but, on nats-server 2.9 in a cluster, waits on consumer-info
+// requests to a dead server and never re-creates; here every JetStream call has a short timeout
+// and is retried with back-off until it lands on a live server.
+//
+// A reader may be given a fixed consumer name: an agent reads its commands through one named
+// consumer, so its credentials can pin the name and the filter (libs/topology/roles.ts).
 
-import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { nanos, nuid, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { decodeEvent } from '../codec/codec.js';
 import type { Envelope, LogEvent } from '../events/types.js';
@@ -23,6 +40,11 @@ export interface LogReaderOptions {
   /** Called for a message that does not decode or validate; the reader goes on. */
   readonly onInvalid?: (msg: JsMsg, reason: string) => void;
   readonly log?: Logger;
+  /**
+   * A fixed consumer name (one reader at a time per name: an existing consumer of that name is
+   * replaced). Omitted: a fresh random name.
+   */
+  readonly consumerName?: string;
 }
 
 export interface LogReader {
@@ -39,6 +61,15 @@ export interface LogReader {
 
 const READER_EXPIRES_MS = 4_000;
 const READER_HEARTBEAT_MS = 1_000;
+const MISSED_HEARTBEATS_TO_RECREATE = 3;
+/** JetStream API calls of the reader: short, because a call that lands on a dead server is retried. */
+const API_TIMEOUT_MS = 2_000;
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 3_000;
+/** A named consumer whose reader died goes away after this long unused. */
+const INACTIVE_THRESHOLD_MS = 5 * 60_000;
+/** An unnamed one is never deleted by its reader: it goes away this long after its last pull. */
+const UNNAMED_INACTIVE_THRESHOLD_MS = 30_000;
 
 export function envelopeOf(msg: JsMsg, event: LogEvent): Envelope {
   return { seq: msg.seq, subject: msg.subject, timeMs: Number(msg.timestampNanos / 1_000_000n), event };
@@ -55,24 +86,24 @@ export function decodeLogMessage(msg: JsMsg): { ok: true; env: Envelope } | { ok
 }
 
 export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> {
-  const js = jetstream(opts.nc);
-  const jsm = await jetstreamManager(opts.nc);
-  const info = await jsm.streams.info(LOG_STREAM);
+  const js = jetstream(opts.nc, { timeout: API_TIMEOUT_MS });
+  const jsm = await jetstreamManager(opts.nc, { timeout: API_TIMEOUT_MS, checkAPI: false });
+  /** A fixed name, or a fresh random one per consumer (an old one may linger until it times out). */
+  let name = opts.consumerName ?? `rd_${nuid.next()}`;
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
-  const target = Math.min(info.state.last_seq, opts.untilSeq ?? Number.MAX_SAFE_INTEGER);
-  const consumer = await js.consumers.get(LOG_STREAM, {
-    ...(opts.filter ? { filter_subjects: opts.filter } : {}),
-    ...(fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
-  });
 
+  let stopped = false;
   let last = fromSeq - 1;
   let count = 0;
   let caught = false;
   let resolveCaught!: (v: { seq: number; count: number }) => void;
   const caughtUp = new Promise<{ seq: number; count: number }>((r) => (resolveCaught = r));
-  let iter: ConsumerMessages | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
+  let iter: ConsumerMessages | undefined;
+  /** Bumped by every (re)start: callbacks of an older consumer are ignored. */
+  let generation = 0;
+  let restarting: Promise<void> | undefined;
 
   const markCaughtUp = (): void => {
     if (caught) return;
@@ -81,59 +112,160 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
   };
 
   const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    generation++;
     markCaughtUp();
-    if (iter) await iter.close().catch(() => undefined);
+    const it = iter;
+    iter = undefined;
+    if (it) await it.close().catch(() => undefined);
+    // A named consumer is deleted (its owner may); a random one is left to the server's inactivity
+    // threshold, since a read-only identity may not delete consumers.
+    if (opts.consumerName !== undefined) void jsm.consumers.delete(LOG_STREAM, name).catch(() => undefined);
     resolveDone();
   };
 
+  const target = Math.min(await retry(() => lastSeqOf(jsm), opts, () => stopped), opts.untilSeq ?? Number.MAX_SAFE_INTEGER);
   if (target < fromSeq) markCaughtUp();
 
-  iter = await consumer.consume({
-    // Short pull expiry and heartbeat: when the server holding this (ephemeral, R1) consumer
-    // dies in a cluster, the client notices the missed heartbeats within seconds and re-creates
-    // the ordered consumer from the next sequence, instead of after the 30 s default.
-    expires: READER_EXPIRES_MS,
-    idle_heartbeat: READER_HEARTBEAT_MS,
-    callback: (msg: JsMsg) => {
-      if (opts.untilSeq !== undefined && msg.seq > opts.untilSeq) {
-        void stop();
-        return;
-      }
-      last = msg.seq;
-      count++;
-      const r = decodeLogMessage(msg);
-      if (r.ok) opts.onEnvelope(r.env);
-      else opts.onInvalid?.(msg, r.reason);
-      // Unfiltered, caught up means reaching the leader's last sequence as of the start: a
-      // consumer on a lagging replica may report nothing pending before it has it all.
-      if (!caught && (msg.seq >= target || (opts.filter !== undefined && msg.info.pending === 0))) markCaughtUp();
-      if (opts.untilSeq !== undefined && msg.seq >= opts.untilSeq) void stop();
-    },
+  const config = (start: number): Partial<ConsumerConfig> => ({
+    name,
+    ...(opts.filter ? { filter_subject: opts.filter } : {}),
+    ...(start > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start } : { deliver_policy: DeliverPolicy.All }),
+    ack_policy: AckPolicy.None,
+    max_deliver: 1,
+    mem_storage: true,
+    num_replicas: 1,
+    inactive_threshold: nanos(opts.consumerName !== undefined ? INACTIVE_THRESHOLD_MS : UNNAMED_INACTIVE_THRESHOLD_MS),
   });
-  void iter.closed().then(
-    () => {
-      markCaughtUp();
-      resolveDone();
-    },
-    (err: unknown) => {
-      opts.log?.error({ err }, 'log reader stopped');
-      markCaughtUp();
-      resolveDone();
-    },
-  );
 
-  if (!caught && opts.filter) {
-    // With a filter the stream's last sequence may never be delivered to us: ask the consumer
-    // how much is pending for our filter. Caught up only once everything it has delivered has
-    // also been folded here (messages may still be on the wire).
-    // (delivered.stream_seq is no help: the server advances it past messages the filter skips,
-    // so count deliveries instead: consumer_seq is how many this consumer has sent us.)
-    const ci = await consumer.info().catch(() => undefined);
-    if (ci && ci.num_pending === 0 && ci.delivered.consumer_seq <= count) markCaughtUp();
-  }
+  /** Creates the consumer from the sequence after the last one delivered and starts pulling. */
+  const start = async (): Promise<void> => {
+    const gen = ++generation;
+    if (gen > 1 && opts.consumerName === undefined) name = `rd_${nuid.next()}`;
+    const old = iter;
+    iter = undefined;
+    // Not awaited: closing an iterator whose server died can wait on it. Its callbacks are
+    // ignored from now on (their generation is over).
+    if (old) void old.close().catch(() => undefined);
+    const ci = await retry(
+      async () => {
+        // A consumer of the same name (a previous run, or a replica that lost track of it) is replaced.
+        if (opts.consumerName !== undefined) await jsm.consumers.delete(LOG_STREAM, name).catch(() => undefined);
+        return jsm.consumers.add(LOG_STREAM, config(last + 1));
+      },
+      opts,
+      () => stopped || gen !== generation,
+    );
+    if (stopped || gen !== generation) return;
+    if (gen > 1) opts.log?.info({ consumer: name, fromSeq: last + 1, server: opts.nc.getServer() }, 'log reader: consumer re-created');
+    const consumer = js.consumers.getConsumerFromInfo(ci);
+    let delivered = 0;
+    const it = await consumer.consume({
+      // Short pull expiry and heartbeat: a dead server is noticed within seconds.
+      expires: READER_EXPIRES_MS,
+      idle_heartbeat: READER_HEARTBEAT_MS,
+      callback: (msg: JsMsg) => {
+        if (gen !== generation) return;
+        delivered++;
+        if (msg.info.deliverySequence !== delivered) {
+          // Something else pulled from our consumer, or the server lost a message to us: start
+          // again from the next sequence we have not seen.
+          opts.log?.warn({ consumer: name, expected: delivered, got: msg.info.deliverySequence }, 'log reader: gap in delivery, re-creating the consumer');
+          restart();
+          return;
+        }
+        if (msg.seq <= last) return;
+        if (opts.untilSeq !== undefined && msg.seq > opts.untilSeq) {
+          void stop();
+          return;
+        }
+        last = msg.seq;
+        count++;
+        const r = decodeLogMessage(msg);
+        if (r.ok) opts.onEnvelope(r.env);
+        else opts.onInvalid?.(msg, r.reason);
+        // Unfiltered, caught up means reaching the leader's last sequence as of the start: a
+        // consumer on a lagging replica may report nothing pending before it has it all.
+        if (!caught && (msg.seq >= target || (opts.filter !== undefined && msg.info.pending === 0))) markCaughtUp();
+        if (opts.untilSeq !== undefined && msg.seq >= opts.untilSeq) void stop();
+      },
+    });
+    if (stopped || gen !== generation) {
+      await it.close().catch(() => undefined);
+      return;
+    }
+    iter = it;
+    void (async () => {
+      for await (const s of it.status()) {
+        if (gen !== generation) return;
+        // A missed heartbeat or two is ordinary (the client re-pulls by itself); three in a row mean
+        // the server holding the consumer is gone.
+        if ((s.type === 'heartbeats_missed' && s.count >= MISSED_HEARTBEATS_TO_RECREATE) || s.type === 'consumer_deleted' || s.type === 'consumer_not_found' || s.type === 'no_responders') {
+          opts.log?.warn({ consumer: name, status: s.type, lastSeq: last }, 'log reader: consumer lost, re-creating it');
+          restart();
+          return;
+        }
+      }
+    })().catch(() => undefined);
+    void it.closed().then(
+      () => undefined,
+      (err: unknown) => {
+        if (gen !== generation || stopped) return;
+        opts.log?.warn({ err, consumer: name }, 'log reader: consume failed, re-creating the consumer');
+        restart();
+      },
+    );
+    if (!caught && opts.filter) {
+      // With a filter the stream's last sequence may never be delivered to us: ask the consumer
+      // how much is pending for our filter. Caught up only once everything it has delivered has
+      // also been folded here (messages may still be on the wire).
+      const info = await consumer.info().catch(() => undefined);
+      if (info && gen === generation && info.num_pending === 0 && info.delivered.consumer_seq <= delivered) markCaughtUp();
+    }
+  };
+
+  const restart = (): void => {
+    if (stopped || restarting) return;
+    restarting = start()
+      .catch((err: unknown) => {
+        opts.log?.error({ err, consumer: name }, 'log reader stopped');
+        void stop();
+      })
+      .finally(() => {
+        restarting = undefined;
+      });
+  };
+
+  await start();
   // Time travel reads up to a point and stops there.
   if (opts.untilSeq !== undefined) void caughtUp.then(() => stop());
 
-  const lastSeqNow = async (): Promise<number> => (await jsm.streams.info(LOG_STREAM)).state.last_seq;
+  const lastSeqNow = (): Promise<number> => retry(() => lastSeqOf(jsm), opts, () => false);
   return { caughtUp, done, lastSeq: () => last, lastSeqNow, stop };
+}
+
+async function lastSeqOf(jsm: JetStreamManager): Promise<number> {
+  return (await jsm.streams.info(LOG_STREAM)).state.last_seq;
+}
+
+/** JetStream errors that no retry will cure: the stream is missing, or we may not do this. */
+function permanent(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.name} ${err.message}` : String(err);
+  return /stream not found|permissions violation|PermissionViolation|authorization/i.test(text);
+}
+
+/** Runs `fn` until it succeeds, backing off between failures; gives up on permanent errors. */
+async function retry<T>(fn: () => Promise<T>, opts: LogReaderOptions, cancelled: () => boolean): Promise<T> {
+  let delay = RETRY_FIRST_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (permanent(err) || cancelled()) throw err;
+      if (attempt === 3) opts.log?.warn({ err, attempt }, 'log reader: JetStream not answering, retrying');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
 }

@@ -9,6 +9,7 @@
  * - `unsupported-version`: a known type at a version with no upcaster (`T: unsupported version …`);
  * - `invalid`: a known type and version whose data fails validation (`T v1: data.… : …`);
  * - `wrong-author`: a node-scoped event on another node's subject, or on a subject whose node token is unreadable (authorship);
+ * - `wrong-subject`: an event on a subject family it does not belong to (a command on a pod-report subject, an admin's cordon on an agent's node subject);
  * - `wrong-stream`: a valid event that does not belong on this stream (a Heartbeat on the log);
  * - `other`: anything else (a reason this table does not know yet).
  */
@@ -19,6 +20,7 @@ export type RejectClass =
   | 'unsupported-version'
   | 'invalid'
   | 'wrong-author'
+  | 'wrong-subject'
   | 'wrong-stream'
   | 'other';
 
@@ -29,6 +31,7 @@ export const REJECT_CLASSES: readonly RejectClass[] = [
   'unsupported-version',
   'invalid',
   'wrong-author',
+  'wrong-subject',
   'wrong-stream',
   'other',
 ];
@@ -41,6 +44,7 @@ export function classifyReason(reason: string): RejectClass {
   if (/^[A-Za-z]+: unsupported version /.test(reason)) return 'unsupported-version';
   if (/^[A-Za-z]+ v\d+: data/.test(reason)) return 'invalid';
   if (/^[A-Za-z]+ on .*?(?: names another node than its subject|: the subject's node token is unreadable)$/s.test(reason)) return 'wrong-author';
+  if (/^[A-Za-z]+(?: \(source [a-z]+\))? on .*: it belongs on (?:ev\.[a-z]+|cmd|hb)\.…$/s.test(reason)) return 'wrong-subject';
   if (reason === 'Heartbeat does not belong on the log') return 'wrong-stream';
   return 'other';
 }

@@ -25,7 +25,7 @@ async function bucket(nc: NatsConnection, create: boolean): Promise<ObjectStore 
 }
 
 export async function logStreamIdentity(nc: NatsConnection): Promise<{ created: string; firstSeq: number; lastSeq: number }> {
-  const info = await (await jetstreamManager(nc)).streams.info(LOG_STREAM);
+  const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(LOG_STREAM);
   return { created: info.created, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
 }
 

@@ -104,7 +104,7 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
 export async function ensureTopology(nc: NatsConnection, opts: EnsureOptions = {}): Promise<TopologySettings> {
   checkServer(nc);
   const replicas = opts.replicas ?? 1;
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   for (const cfg of streamConfigs(replicas)) await ensureStream(jsm, cfg);
   const kvm = new Kvm(nc);
   const config = await kvm.create(CONFIG_BUCKET, { history: 1, replicas });
@@ -112,10 +112,19 @@ export async function ensureTopology(nc: NatsConnection, opts: EnsureOptions = {
   const wanted = opts.slots ?? DEFAULT_SLOTS;
   try {
     await config.create(CONFIG_SLOTS_KEY, String(wanted));
+    return { slots: wanted };
   } catch {
     // Exists already: the first creator's slot count stays.
   }
-  return readSettings(config);
+  // A direct get may be answered by a replica that has not applied the first creator's write yet.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readSettings(config);
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 async function readSettings(config: KV): Promise<TopologySettings> {

@@ -5,13 +5,14 @@
 import type { Labels } from '../model/types.js';
 import type { DsRecord, NodeRecord, PodRecord, State } from '../core/state.js';
 import { formatSelector } from '../model/selectors.js';
-import { daemonSetObject, listObject, nodeObject, podObject } from '../core/k8s-objects.js';
+import { daemonSetObject, listObject, namespaceObject, nodeObject, podObject } from '../core/k8s-objects.js';
+import { namespaceViews, type NamespaceView } from '../core/namespaces.js';
 import { translateTimestampSince } from './age.js';
 import { byCodeUnit, formatLabels } from './format-labels.js';
 import { toJson, toYaml } from './object-output.js';
 import { tableOrEmpty } from './table.js';
 
-export type GetKind = 'ds' | 'pods' | 'nodes';
+export type GetKind = 'ds' | 'pods' | 'nodes' | 'namespaces';
 export type GetOutput = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 
 export interface GetOptions {
@@ -180,6 +181,17 @@ function nodeItem(node: NodeRecord, state: State, nowMs: number): Item {
   };
 }
 
+/** printNamespace: NAME, STATUS (the phase), AGE. */
+function namespaceItem(ns: NamespaceView, nowMs: number): Item {
+  return {
+    namespace: '',
+    name: ns.name,
+    labels: ns.labels,
+    object: () => namespaceObject(ns),
+    cells: () => [ns.name, 'Active', translateTimestampSince(ns.createdMs, nowMs)],
+  };
+}
+
 const KINDS: Record<GetKind, KindInfo> = {
   ds: {
     resource: 'daemonsets.apps',
@@ -225,6 +237,13 @@ const KINDS: Record<GetKind, KindInfo> = {
       ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'] : []),
     ],
     items: (state, nowMs) => [...state.nodes.values()].map((node) => nodeItem(node, state, nowMs)),
+  },
+  namespaces: {
+    resource: 'namespaces',
+    nameKind: 'namespace',
+    namespaced: false,
+    headers: () => ['NAME', 'STATUS', 'AGE'],
+    items: (state, nowMs) => namespaceViews(state).map((ns) => namespaceItem(ns, nowMs)),
   },
 };
 

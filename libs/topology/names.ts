@@ -60,6 +60,21 @@ export function nodeSubject(node: string): string {
 }
 export const NODE_ALL_FILTER = 'ev.node.>';
 
+/**
+ * `ev.nodeadm.<node>`: an administrator's node writes (NodeLabelsSet and NodeTaintsSet with
+ * source `admin`, NodeUnschedulableSet). Apart from `ev.node.<node>` so that a node's own
+ * credentials, which may publish there, cannot cordon, uncordon or re-taint it as an admin.
+ */
+export function nodeAdminSubject(node: string): string {
+  return `ev.nodeadm.${escapeToken(node)}`;
+}
+
+/** `ev.ns.<name>`: NamespaceCreated, NamespaceDeleted (admins). */
+export function namespaceSubject(name: string): string {
+  return `ev.ns.${escapeToken(name)}`;
+}
+export const NAMESPACE_ALL_FILTER = 'ev.ns.>';
+
 /** `ev.life.<node>`: NodeReady, NodeNotReady (controller's liveness verdicts). */
 export function lifeSubject(node: string): string {
   return `ev.life.${escapeToken(node)}`;

@@ -19,6 +19,7 @@ import { publishEvent } from '../../libs/nats/publish.js';
 import { waitForTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
 import { nodeCommandFilter, nodeSubject, podReportSubject } from '../../libs/topology/names.js';
+import { agentConsumerName } from '../../libs/topology/roles.js';
 import { startConditionMonitor } from './conditions.js';
 import type { AgentConfig } from './config.js';
 import { createProcessDriver, createSimDriver, type RuntimeDriver, type RuntimeEvent } from './drivers/mod.js';
@@ -215,6 +216,8 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
   const reader: LogReader = await openLogReader({
     nc,
     filter: nodeCommandFilter(config.nodeName),
+    // The name its credentials allow (libs/topology/roles.ts): one consumer, this node's filter.
+    consumerName: agentConsumerName(config.nodeName),
     fromSeq: local.fromSeq,
     onEnvelope,
     onInvalid: (msg, reason) => {

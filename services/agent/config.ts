@@ -2,11 +2,13 @@
 
 import { hostname } from 'node:os';
 import { DEFAULT_PRESSURE_THRESHOLDS, parseThreshold, type PressureThresholds, type Threshold } from '../../libs/core/node-conditions.js';
+import { BUS_SECURITY_ENV_VARS, readBusSecurity, type BusSecurity } from '../../libs/nats/connect.js';
 import { EnvReader, type Env } from '../../libs/runtime/env.js';
 
 /** Every variable the agent reads (the compose test checks compose.yaml sets only these). */
 export const ENV_VARS = [
   'NATS_URL',
+  ...BUS_SECURITY_ENV_VARS,
   'LOG_LEVEL',
   'NODE_NAME',
   'NODE_LABELS',
@@ -28,6 +30,8 @@ export type DriverName = 'process' | 'sim';
 
 export interface AgentConfig {
   readonly natsUrl: string;
+  /** Credentials and TLS for the bus (NATS_CREDS, NATS_TLS_*). */
+  readonly security: BusSecurity;
   readonly logLevel: string;
   readonly nodeName: string;
   /** Extra labels on top of the kubelet-like defaults (hostname, os, arch). */
@@ -70,6 +74,7 @@ export function loadAgentConfig(env: Env): AgentConfig {
   const readingsFile = r.optional('CONDITIONS_READINGS_FILE');
   const cfg: AgentConfig = {
     natsUrl: r.string('NATS_URL', 'nats://127.0.0.1:4222'),
+    security: readBusSecurity(r),
     logLevel: r.string('LOG_LEVEL', 'info'),
     nodeName,
     nodeLabels: r.labels('NODE_LABELS'),

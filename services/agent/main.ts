@@ -1,6 +1,7 @@
 // agent: one per node. Registers, heartbeats, runs the pods its commands ask for, reports them.
 
 import { connectBus } from '../../libs/nats/connect.js';
+import { agentInboxPrefix } from '../../libs/topology/roles.js';
 import { createRootLogger, type Logger } from '../../libs/runtime/logger.js';
 import { handleSignals, runMain } from '../../libs/runtime/lifecycle.js';
 import { startAgent } from './agent.js';
@@ -11,7 +12,7 @@ let log: Logger | undefined;
 runMain(() => log, async () => {
   const config = loadAgentConfig(process.env);
   log = createRootLogger('agent', config.logLevel, { node: config.nodeName });
-  const nc = await connectBus({ url: config.natsUrl, name: `agent/${config.nodeName}`, log });
+  const nc = await connectBus({ url: config.natsUrl, security: config.security, inboxPrefix: agentInboxPrefix(config.nodeName), name: `agent/${config.nodeName}`, log });
   const agent = await startAgent(nc, config, log);
   await handleSignals({
     log,

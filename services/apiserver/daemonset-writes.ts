@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { TEMPLATE_GENERATION_ANNOTATION, rfc3339 } from '../../libs/core/k8s-objects.js';
+import { namespaceExists } from '../../libs/core/namespaces.js';
 import { dsKey, type DsRecord } from '../../libs/core/state.js';
-import { canonicalJson } from '../../libs/core/template-hash.js';
+import { canonicalJson, templateHash } from '../../libs/core/template-hash.js';
 import type { DaemonSetApplied, DeletePropagation } from '../../libs/events/types.js';
 import { defaultDaemonSetSpec } from '../../libs/model/defaults.js';
 import type { Labels } from '../../libs/model/types.js';
@@ -15,17 +16,33 @@ import { parseDaemonSet, validateDaemonSetUpdate } from '../../libs/model/valida
 import { dsSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, type GroupResource } from './api-errors.js';
+import { validateFields, type FieldValidation } from './field-validation.js';
 import { lastOnSubject, WRITE_ATTEMPTS, type WriteContext } from './log-writes.js';
 import { applyPatch, type PatchType } from './patch-types.js';
 import type { Json } from './patch.js';
 import type { ApiObject } from './stored-object.js';
 
 export const DAEMONSETS: GroupResource = { group: 'apps', resource: 'daemonsets' };
+export const NAMESPACES: GroupResource = { group: '', resource: 'namespaces' };
 
 export interface WriteResult {
   /** 200, 201 (created) or 202 (accepted: a deletion still in progress). */
   readonly code: number;
   readonly body: unknown;
+  /** `Warning` header values (fieldValidation=Warn). */
+  readonly warnings?: readonly string[];
+}
+
+/** What every create, update and patch is asked with (query parameters). */
+export interface WriteOptions {
+  /** `dryRun=All`: decide and answer, write nothing. */
+  readonly dryRun: boolean;
+  readonly validation: FieldValidation;
+}
+
+/** A write refused because its namespace does not exist (kube's NamespaceLifecycle admission). */
+export function checkNamespaceExists(ctx: WriteContext, namespace: string): void {
+  if (!namespaceExists(ctx.model.state, namespace)) throw notFound(NAMESPACES, namespace);
 }
 
 type Obj = Record<string, unknown>;
@@ -125,26 +142,56 @@ function dryRunObject(event: DaemonSetApplied, current: DsRecord | undefined, no
   };
 }
 
+/**
+ * A dry-run update answers the object as it would be served (`kubectl diff` compares it with the
+ * live one): the served object with the new metadata and spec, its status and resourceVersion kept.
+ */
+function dryRunUpdate(event: DaemonSetApplied, current: DsRecord, served: ApiObject): ApiObject {
+  const d = event.data;
+  const templateGeneration = current.templateGeneration + (templateHash(d.spec.template) === current.currentHash ? 0 : 1);
+  const { labels: _labels, ...metadata } = served.metadata;
+  return {
+    ...served,
+    metadata: {
+      ...metadata,
+      generation: d.generation,
+      ...(Object.keys(d.labels).length > 0 ? { labels: d.labels } : {}),
+      annotations: { ...d.annotations, [TEMPLATE_GENERATION_ANNOTATION]: String(templateGeneration) },
+    },
+    spec: d.spec,
+  };
+}
+
 /** Publishes the decision and answers with the object as served once it is folded. */
-async function commit(ctx: WriteContext, namespace: string, name: string, decided: Decided, created: boolean, dryRun: boolean, current: DsRecord | undefined): Promise<WriteResult> {
-  if (decided.event === undefined) return { code: 200, body: ctx.model.get('daemonsets', namespace, name)?.object ?? {} };
-  if (dryRun) return { code: created ? 201 : 200, body: dryRunObject(decided.event, current, Date.now()) };
+async function commit(ctx: WriteContext, namespace: string, name: string, decided: Decided, created: boolean, dryRun: boolean, current: DsRecord | undefined, warnings: readonly string[]): Promise<WriteResult> {
+  if (decided.event === undefined) return { code: 200, body: ctx.model.get('daemonsets', namespace, name)?.object ?? {}, warnings };
+  if (dryRun) {
+    const served = current ? ctx.model.get('daemonsets', namespace, name) : undefined;
+    return { code: created ? 201 : 200, body: served && current ? dryRunUpdate(decided.event, current, served.object) : dryRunObject(decided.event, current, Date.now()), warnings };
+  }
   const subject = dsSubject(dsSlot(namespace, name, ctx.model.slots), namespace, name);
   const ack = await publishEvent(ctx.js, { subject, event: decided.event, expectLastSubjectSeq: decided.expect });
   await ctx.model.waitForServed(ack.seq);
   const stored = ctx.model.get('daemonsets', namespace, name);
   if (!stored) throw new ApiError(500, 'InternalError', `daemonsets.apps "${name}" was written at sequence ${ack.seq} but is not served`);
-  return { code: created ? 201 : 200, body: stored.object };
+  return { code: created ? 201 : 200, body: stored.object, warnings };
 }
 
-export async function createDaemonSet(ctx: WriteContext, namespace: string, body: unknown, dryRun: boolean): Promise<WriteResult> {
+export async function createDaemonSet(ctx: WriteContext, namespace: string, raw: unknown, opts: WriteOptions): Promise<WriteResult> {
   await settled(ctx);
-  if (!isObj(body)) throw badRequest('the body of the request must be a DaemonSet object');
+  if (!isObj(raw)) throw badRequest('the body of the request must be a DaemonSet object');
+  const { body, warnings } = validateFields('DaemonSet', raw, opts.validation, 'create');
+  return create(ctx, namespace, body as Obj, opts.dryRun, warnings);
+}
+
+/** A create of a validated body (POST, or a server-side apply of a DaemonSet that does not exist). */
+async function create(ctx: WriteContext, namespace: string, body: Obj, dryRun: boolean, warnings: readonly string[]): Promise<WriteResult> {
   checkNamespace(body, namespace);
   const name = meta(body)['name'];
   if (typeof name !== 'string' || name === '') {
     throw invalid('apps', 'DaemonSet', '', [{ field: 'metadata.name', type: 'Required', detail: 'name or generateName is required' }]);
   }
+  checkNamespaceExists(ctx, namespace);
   if (liveDaemonSet(ctx, namespace, name)) throw alreadyExists(DAEMONSETS, name);
   const subject = dsSubject(dsSlot(namespace, name, ctx.model.slots), namespace, name);
   const last = await lastOnSubject(ctx.jsm, subject);
@@ -156,7 +203,7 @@ export async function createDaemonSet(ctx: WriteContext, namespace: string, body
   }
   const decided = decide(namespace, name, body, undefined, last.seq);
   try {
-    return await commit(ctx, namespace, name, decided, true, dryRun, undefined);
+    return await commit(ctx, namespace, name, decided, true, dryRun, undefined, warnings);
   } catch (err) {
     if (err instanceof ConflictError) throw alreadyExists(DAEMONSETS, name);
     throw err;
@@ -175,16 +222,18 @@ function checkIdentity(body: Obj, namespace: string, name: string, ds: DsRecord,
 }
 
 /** PUT: the whole object; a stale metadata.resourceVersion is a Conflict. */
-export async function updateDaemonSet(ctx: WriteContext, namespace: string, name: string, body: unknown, dryRun: boolean): Promise<WriteResult> {
+export async function updateDaemonSet(ctx: WriteContext, namespace: string, name: string, raw: unknown, opts: WriteOptions): Promise<WriteResult> {
   await settled(ctx);
-  if (!isObj(body)) throw badRequest('the body of the request must be a DaemonSet object');
+  if (!isObj(raw)) throw badRequest('the body of the request must be a DaemonSet object');
+  const validated = validateFields('DaemonSet', raw, opts.validation, 'create');
+  const body = validated.body as Obj;
   for (let attempt = 1; ; attempt++) {
     const ds = liveDaemonSet(ctx, namespace, name);
     if (!ds) throw notFound(DAEMONSETS, name);
     checkIdentity(body, namespace, name, ds, ctx.model.get('daemonsets', namespace, name)?.rv);
     const decided = decide(namespace, name, body, ds, 0);
     try {
-      return await commit(ctx, namespace, name, decided, false, dryRun, ds);
+      return await commit(ctx, namespace, name, decided, false, opts.dryRun, ds, validated.warnings);
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       // A precondition stated by the client is final; an unconditional update is decided again.
@@ -195,24 +244,52 @@ export async function updateDaemonSet(ctx: WriteContext, namespace: string, name
   }
 }
 
-/** PATCH: the patch applied to the object as served, the result written as an update. */
-export async function patchDaemonSet(ctx: WriteContext, namespace: string, name: string, type: PatchType, patch: unknown, dryRun: boolean): Promise<WriteResult> {
+/**
+ * PATCH: the patch applied to the object as served, the result written as an update. A
+ * server-side apply (type `apply`) of a DaemonSet that does not exist creates it.
+ */
+export async function patchDaemonSet(ctx: WriteContext, namespace: string, name: string, type: PatchType, patch: unknown, opts: WriteOptions): Promise<WriteResult> {
   await settled(ctx);
+  let warnings: readonly string[] = [];
+  if (type === 'apply') {
+    // The applied configuration is a whole object: validated as one, before it is merged.
+    if (!isObj(patch)) throw badRequest('the body of the request must be a DaemonSet object');
+    checkApplyIdentity(patch, name, 'DaemonSet', 'apps/v1');
+    const validated = validateFields('DaemonSet', patch, opts.validation, 'patch');
+    patch = validated.body;
+    warnings = validated.warnings;
+    if (!liveDaemonSet(ctx, namespace, name)) return create(ctx, namespace, patch as Obj, opts.dryRun, warnings);
+  }
   for (let attempt = 1; ; attempt++) {
     const ds = liveDaemonSet(ctx, namespace, name);
     const stored = ctx.model.get('daemonsets', namespace, name);
     if (!ds || !stored) throw notFound(DAEMONSETS, name);
-    const patched = applyPatch(type, stored.object as unknown as Json, patch);
+    let patched = applyPatch(type, stored.object as unknown as Json, patch);
     if (!isObj(patched)) throw badRequest('the patched object is not an object');
-    checkIdentity(patched, namespace, name, ds, stored.rv);
-    const decided = decide(namespace, name, patched, ds, 0);
+    if (type !== 'apply') {
+      const validated = validateFields('DaemonSet', patched, opts.validation, 'patch');
+      patched = validated.body as Json;
+      warnings = validated.warnings;
+    }
+    const body = patched as Obj;
+    checkIdentity(body, namespace, name, ds, stored.rv);
+    const decided = decide(namespace, name, body, ds, 0);
     try {
-      return await commit(ctx, namespace, name, decided, false, dryRun, ds);
+      return await commit(ctx, namespace, name, decided, false, opts.dryRun, ds, warnings);
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= WRITE_ATTEMPTS) throw err instanceof ConflictError ? conflict(DAEMONSETS, name) : err;
       await ctx.model.catchUp();
     }
   }
+}
+
+/** An apply configuration names its kind and object: `apiVersion`, `kind`, `metadata.name` (as the URL). */
+export function checkApplyIdentity(body: Obj, name: string, kind: string, apiVersion: string): void {
+  if (body['apiVersion'] !== apiVersion || body['kind'] !== kind) {
+    throw badRequest(`the apply configuration must be a ${kind} of ${apiVersion} (got kind ${JSON.stringify(body['kind'] ?? '')}, apiVersion ${JSON.stringify(body['apiVersion'] ?? '')})`);
+  }
+  const m = meta(body);
+  if (m['name'] !== undefined && m['name'] !== name) throw badRequest(`the name of the object (${String(m['name'])}) does not match the name on the URL (${name})`);
 }
 
 export interface DeleteOptions {

@@ -1,34 +1,8 @@
-// Kubernetes objects the read model has no record type for, derived for the API: v1 Namespaces
-// (every namespace seen, plus default and kube-system) and v1 Events (from the log's
-// EventRecords, as `dsctl describe` and `dsctl events` show them). PURE.
+// Kubernetes objects the read model has no record type for, derived for the API: v1 Events (from
+// the log's EventRecords, as `dsctl describe` and `dsctl events` show them). PURE.
 
 import { rfc3339 } from '../../libs/core/k8s-objects.js';
 import type { EventRecord } from '../../libs/core/state.js';
-
-/** Namespaces that exist in every cluster. */
-export const BUILTIN_NAMESPACES: readonly string[] = ['default', 'kube-system'];
-
-export interface K8sNamespace {
-  readonly apiVersion: 'v1';
-  readonly kind: 'Namespace';
-  readonly metadata: {
-    readonly name: string;
-    readonly creationTimestamp: string;
-    readonly labels: Readonly<Record<string, string>>;
-  };
-  readonly spec: { readonly finalizers: readonly string[] };
-  readonly status: { readonly phase: 'Active' };
-}
-
-export function namespaceObject(name: string, firstSeenMs: number): K8sNamespace {
-  return {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name, creationTimestamp: rfc3339(firstSeenMs), labels: { 'kubernetes.io/metadata.name': name } },
-    spec: { finalizers: ['kubernetes'] },
-    status: { phase: 'Active' },
-  };
-}
 
 export interface InvolvedObject {
   readonly apiVersion: string;

@@ -5,7 +5,7 @@
 import { connectBus } from '../../libs/nats/connect.js';
 import { handleSignals, Lifecycle, runMain } from '../../libs/runtime/lifecycle.js';
 import { createRootLogger, type Logger } from '../../libs/runtime/logger.js';
-import { loadApiserverConfig } from './config.js';
+import { loadApiserverConfig, readTls, readToken } from './config.js';
 import { createWriteContext } from './log-writes.js';
 import { startReadModel } from './read-model.js';
 import { startApiServer } from './server.js';
@@ -15,12 +15,16 @@ let log: Logger | undefined;
 runMain(() => log, async () => {
   const config = loadApiserverConfig(process.env);
   log = createRootLogger('apiserver', config.logLevel);
+  const token = config.tokenFile === undefined ? undefined : await readToken(config.tokenFile);
+  const tls = config.tls === undefined ? undefined : await readTls(config.tls);
+  if (token !== undefined && tls === undefined) log.warn('APISERVER_TOKEN_FILE without TLS: kubectl sends its token only to an https:// server');
   const life = new Lifecycle(log);
-  const nc = await connectBus({ url: config.natsUrl, name: 'apiserver', log });
+  const nc = await connectBus({ url: config.natsUrl, security: config.security, name: 'apiserver', log });
   life.to('replaying');
   const model = await startReadModel(nc, log);
-  const server = await startApiServer({ host: config.host, port: config.port, model, writes: await createWriteContext(nc, model, log), log });
-  life.to('live', { url: server.url });
+  const writes = await createWriteContext(nc, model, log);
+  const server = await startApiServer({ host: config.host, port: config.port, model, writes, log, ...(token !== undefined ? { token } : {}), ...(tls !== undefined ? { tls } : {}) });
+  life.to('live', { url: server.url, authentication: token !== undefined ? 'bearer token' : 'none' });
   await handleSignals({
     log,
     graceMs: config.shutdownGraceMs,

@@ -1,7 +1,8 @@
 // Writes of v1 Nodes (kubectl label, taint, cordon|uncordon send PATCHes; taint may PUT): the
 // patched node is translated into the admin facts the log keeps, NodeLabelsSet and
-// NodeTaintsSet with source admin and NodeUnschedulableSet, each stating the last sequence of
-// the node's subject. What the agent owns (its labels, its condition taints) and what the node
+// NodeTaintsSet with source admin and NodeUnschedulableSet, published on the node's admin subject
+// (`ev.nodeadm.<node>`, apart from the agent's `ev.node.<node>`), each stating the last sequence
+// of that subject. What the agent owns (its labels, its condition taints) and what the node
 // lifecycle derives (not-ready, unreachable, unschedulable taints) is not an admin's to change.
 // Other fields of a Node (annotations, status) are not kept by the log and are ignored.
 
@@ -12,7 +13,7 @@ import { isQualifiedName, isValidLabelValue } from '../../libs/model/label-synta
 import { isTaintEffect } from '../../libs/model/taints.js';
 import type { FieldError, Labels, Taint } from '../../libs/model/types.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
-import { nodeSubject } from '../../libs/topology/names.js';
+import { nodeAdminSubject } from '../../libs/topology/names.js';
 import { badRequest, conflict, invalid, notFound, type GroupResource } from './api-errors.js';
 import type { WriteResult } from './daemonset-writes.js';
 import { lastOnSubject, WRITE_ATTEMPTS, type WriteContext } from './log-writes.js';
@@ -120,9 +121,10 @@ async function writeNode(ctx: WriteContext, name: string, desiredOf: (current: J
     const events = planNodeWrite(node, desired);
     if (events.length === 0 || dryRun) return { code: 200, body: stored.object };
     try {
-      let expect = (await lastOnSubject(ctx.jsm, nodeSubject(name))).seq;
+      const subject = nodeAdminSubject(name);
+      let expect = (await lastOnSubject(ctx.jsm, subject)).seq;
       for (const event of events) {
-        const ack = await publishEvent(ctx.js, { subject: nodeSubject(name), event, expectLastSubjectSeq: expect });
+        const ack = await publishEvent(ctx.js, { subject, event, expectLastSubjectSeq: expect });
         expect = ack.seq;
       }
       await ctx.model.waitForServed(expect);

@@ -7,7 +7,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { eventRecordOf } from '../../libs/core/event-records.js';
 import { evolve, skipPosition } from '../../libs/core/evolve.js';
-import { daemonSetObject, nodeObject, podObject } from '../../libs/core/k8s-objects.js';
+import { daemonSetObject, namespaceObject, nodeObject, podObject } from '../../libs/core/k8s-objects.js';
+import { namespaceViews } from '../../libs/core/namespaces.js';
 import { dsKey, initialState, podKey, type DsRecord, type State } from '../../libs/core/state.js';
 import type { Envelope, LogEvent } from '../../libs/events/types.js';
 import type { PodTemplateSpec } from '../../libs/model/types.js';
@@ -15,7 +16,7 @@ import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { waitForTopology } from '../../libs/nats/topology.js';
 import { controllerRevisionObject } from '../../libs/present/history.js';
 import { keptRevisions } from '../../libs/present/kept-revisions.js';
-import { BUILTIN_NAMESPACES, eventObject, involvedObjectOf, namespaceObject } from './derived-objects.js';
+import { eventObject, involvedObjectOf } from './derived-objects.js';
 import { asApiObject, objectKey, storeObject, type ApiObject, type ResourceName, type StoredObject } from './stored-object.js';
 import { createWatchHub, type ChangeRecord, type WatchHub } from './watch-hub.js';
 
@@ -45,6 +46,9 @@ function touched(e: LogEvent): readonly ResourceName[] {
       return ['daemonsets', 'controllerrevisions', 'pods', 'namespaces'];
     case 'DaemonSetStatusUpdated':
       return ['daemonsets'];
+    case 'NamespaceCreated':
+    case 'NamespaceDeleted':
+      return ['namespaces'];
     case 'NodeRegistered':
     case 'NodeDeregistered':
       return ['nodes', 'pods', 'daemonsets', 'controllerrevisions'];
@@ -64,7 +68,7 @@ function touched(e: LogEvent): readonly ResourceName[] {
     case 'PodSucceeded':
     case 'PodDeleted':
     case 'CommandRejected':
-      // A pod's removal can finish a DaemonSet's deletion and free an old revision.
+      // A pod's removal can finish a DaemonSet's deletion (a namespace may go with it) and free an old revision.
       return ['pods', 'daemonsets', 'controllerrevisions', 'namespaces'];
     case 'ClockTicked':
     case 'ShardAcquired':
@@ -81,7 +85,7 @@ function isVisible(ds: DsRecord): boolean {
   return ds.deletion?.propagation !== 'background';
 }
 
-function compute(resource: Exclude<ResourceName, 'events'>, state: State, namespaceSeen: Map<string, number>): Computed {
+function compute(resource: Exclude<ResourceName, 'events'>, state: State): Computed {
   const out: Computed = new Map();
   switch (resource) {
     case 'daemonsets':
@@ -103,7 +107,7 @@ function compute(resource: Exclude<ResourceName, 'events'>, state: State, namesp
       }
       return out;
     case 'namespaces':
-      for (const [name, firstMs] of namespaceSeen) out.set(objectKey('', name), asApiObject(namespaceObject(name, firstMs)));
+      for (const ns of namespaceViews(state)) out.set(objectKey('', ns.name), asApiObject(namespaceObject(ns)));
       return out;
     default: {
       const never: never = resource;
@@ -140,7 +144,6 @@ export async function startReadModel(nc: NatsConnection, log: Logger): Promise<R
   const caches = new Map<ResourceName, Map<string, StoredObject>>(
     (['daemonsets', 'pods', 'nodes', 'controllerrevisions', 'namespaces', 'events'] as const).map((r) => [r, new Map()]),
   );
-  const namespaceSeen = new Map<string, number>();
   const dirty = new Set<ResourceName>();
   let pendingEvents: StoredObject[] = [];
   let live = false;
@@ -148,10 +151,6 @@ export async function startReadModel(nc: NatsConnection, log: Logger): Promise<R
   let flushScheduled = false;
   let hub: WatchHub = createWatchHub(0);
   const waiters: { seq: number; resolve: () => void }[] = [];
-
-  const seeNamespace = (ns: string, ms: number): void => {
-    if (!namespaceSeen.has(ns)) namespaceSeen.set(ns, ms);
-  };
 
   const recordEvent = (env: Envelope): void => {
     const rec = eventRecordOf(state, env);
@@ -165,7 +164,6 @@ export async function startReadModel(nc: NatsConnection, log: Logger): Promise<R
     if (!involved) return;
     const stored = storeObject(asApiObject(eventObject(rec, involved)), rec.seq);
     caches.get('events')?.set(objectKey(stored.namespace, stored.name), stored);
-    seeNamespace(stored.namespace, rec.timeMs);
     if (live) pendingEvents.push(stored);
   };
 
@@ -174,12 +172,10 @@ export async function startReadModel(nc: NatsConnection, log: Logger): Promise<R
     const seq = state.seq;
     const changes: ChangeRecord[] = pendingEvents.map((stored) => ({ rv: stored.rv, resource: 'events', type: 'ADDED', stored }));
     pendingEvents = [];
-    for (const ds of state.daemonSets.values()) seeNamespace(ds.namespace, ds.createdMs);
-    for (const pod of state.pods.values()) seeNamespace(pod.namespace, pod.createdMs);
     for (const resource of DERIVED) {
       if (!dirty.has(resource)) continue;
       const cache = caches.get(resource)!;
-      const fresh = compute(resource, state, namespaceSeen);
+      const fresh = compute(resource, state);
       for (const [key, obj] of fresh) {
         const json = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
         const old = cache.get(key);
@@ -212,12 +208,10 @@ export async function startReadModel(nc: NatsConnection, log: Logger): Promise<R
     setImmediate(flush);
   };
 
-  let firstTimeMs: number | undefined;
   const reader: LogReader = await openLogReader({
     nc,
     log,
     onEnvelope: (env) => {
-      firstTimeMs ??= env.timeMs;
       recordEvent(env);
       evolve(state, env, { slots });
       for (const r of touched(env.event)) dirty.add(r);
@@ -229,7 +223,6 @@ export async function startReadModel(nc: NatsConnection, log: Logger): Promise<R
     },
   });
   const caught = await reader.caughtUp;
-  for (const ns of BUILTIN_NAMESPACES) seeNamespace(ns, firstTimeMs ?? 0);
   // The first build: everything as of the end of the replay, stamped with that sequence.
   for (const r of DERIVED) dirty.add(r);
   live = true;

@@ -76,7 +76,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
     singular: 'namespace',
     namespaced: false,
     shortNames: ['ns'],
-    verbs: READ,
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   },
   {
     resource: 'events',

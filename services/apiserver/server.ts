@@ -3,10 +3,15 @@
 // is JSON; errors are metav1.Status objects.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ApiError, methodNotAllowed, notFound, badRequest, type K8sStatus } from './api-errors.js';
-import { createDaemonSet, deleteDaemonSet, deleteOptionsOf, patchDaemonSet, updateDaemonSet, type WriteResult } from './daemonset-writes.js';
+import type * as Yaml from 'yaml';
+import { ApiError, methodNotAllowed, notFound, badRequest, unauthorized, type K8sStatus } from './api-errors.js';
+import { bearerAuthenticator } from './bearer-auth.js';
+import { createDaemonSet, deleteDaemonSet, deleteOptionsOf, patchDaemonSet, updateDaemonSet, type WriteOptions, type WriteResult } from './daemonset-writes.js';
+import { fieldValidationOf } from './field-validation.js';
+import { createNamespace, deleteNamespace, patchNamespace, updateNamespace } from './namespace-writes.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV3Document, openApiV3Root, versionInfo } from './discovery.js';
 import type { WriteContext } from './log-writes.js';
 import { patchNode, updateNode } from './node-writes.js';
@@ -26,6 +31,10 @@ export interface ApiServerOptions {
   readonly model: ReadModel;
   readonly writes: WriteContext;
   readonly log: Logger;
+  /** The bearer token every request but the health checks must carry; undefined: none. */
+  readonly token?: string;
+  /** PEM certificate and key: HTTPS instead of HTTP. */
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
 }
 
 export interface ApiServer {
@@ -57,6 +66,10 @@ function sendStatus(res: ServerResponse, status: K8sStatus): void {
   sendJson(res, status.code, status);
 }
 
+/** More aliases than this in an apply configuration is an expansion attack, not an object. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The body as JSON, or as YAML for a server-side apply (`application/apply-patch+yaml`). */
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -67,6 +80,17 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
   if (size === 0) return undefined;
   const text = Buffer.concat(chunks).toString('utf8');
+  const media = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (media === 'application/apply-patch+yaml') {
+    const yaml: typeof Yaml = await import('yaml');
+    try {
+      const doc = yaml.parseDocument(text, { uniqueKeys: true, logLevel: 'error' });
+      if (doc.errors.length > 0) throw doc.errors[0]!;
+      return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (err) {
+      throw badRequest(`error decoding YAML: ${(err as Error).message}`);
+    }
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -109,12 +133,14 @@ function byNamespaceThenName(a: StoredObject, b: StoredObject): number {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const { model, writes, log } = opts;
+  const authenticated = bearerAuthenticator(opts.token);
   let serverAddress = `${opts.host}:${opts.port}`;
 
   const handleResource = async (req: IncomingMessage, res: ServerResponse, r: ResourceRequest, query: URLSearchParams): Promise<void> => {
     const { info } = r;
     const method = req.method ?? 'GET';
     const dryRun = query.getAll('dryRun').includes('All');
+    const writeOpts = (): WriteOptions => ({ dryRun, validation: fieldValidationOf(query) });
     const table = wantsTable(req.headers.accept);
     const render = (items: readonly StoredObject[], rv: number): unknown => toTable(info.resource, items, rv, { state: model.state, nowMs: Date.now(), include: includeObjectOf(query) });
 
@@ -141,8 +167,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return sendJson(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: { resourceVersion: String(rv) }, items: items.map((s) => s.object) });
       }
       if (method === 'POST' && info.resource === 'daemonsets' && r.namespace !== undefined) {
-        return sendResult(res, await createDaemonSet(writes, r.namespace, await readBody(req), dryRun));
+        return sendResult(res, await createDaemonSet(writes, r.namespace, await readBody(req), writeOpts()));
       }
+      if (method === 'POST' && info.resource === 'namespaces') return sendResult(res, await createNamespace(writes, await readBody(req), writeOpts()));
       throw methodNotAllowed();
     }
 
@@ -157,20 +184,23 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
       case 'PUT': {
         const body = await readBody(req);
-        if (info.resource === 'daemonsets') return sendResult(res, await updateDaemonSet(writes, namespace, r.name, body, dryRun));
+        if (info.resource === 'daemonsets') return sendResult(res, await updateDaemonSet(writes, namespace, r.name, body, writeOpts()));
+        if (info.resource === 'namespaces') return sendResult(res, await updateNamespace(writes, r.name, body, writeOpts()));
         if (info.resource === 'nodes') return sendResult(res, await updateNode(writes, r.name, body, dryRun));
         throw methodNotAllowed();
       }
       case 'PATCH': {
         const type = patchTypeOf(req.headers['content-type']);
         const body = await readBody(req);
-        if (info.resource === 'daemonsets') return sendResult(res, await patchDaemonSet(writes, namespace, r.name, type, body, dryRun));
+        if (info.resource === 'daemonsets') return sendResult(res, await patchDaemonSet(writes, namespace, r.name, type, body, writeOpts()));
+        if (info.resource === 'namespaces') return sendResult(res, await patchNamespace(writes, r.name, type, body, writeOpts()));
         if (info.resource === 'nodes') return sendResult(res, await patchNode(writes, r.name, type, body, dryRun));
         throw methodNotAllowed();
       }
       case 'DELETE': {
         const body = await readBody(req);
         if (info.resource === 'daemonsets') return sendResult(res, await deleteDaemonSet(writes, namespace, r.name, deleteOptionsOf(query, body), dryRun));
+        if (info.resource === 'namespaces') return sendResult(res, await deleteNamespace(writes, r.name, dryRun));
         if (info.resource === 'pods') {
           const pre = typeof body === 'object' && body !== null ? (body as { preconditions?: { uid?: unknown } }).preconditions?.uid : undefined;
           return sendResult(res, await deletePod(writes, namespace, r.name, typeof pre === 'string' ? pre : undefined, dryRun));
@@ -182,11 +212,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
   };
 
-  const sendResult = (res: ServerResponse, result: WriteResult): void => sendJson(res, result.code, result.body);
+  const sendResult = (res: ServerResponse, result: WriteResult): void => {
+    if (result.warnings !== undefined && result.warnings.length > 0) res.setHeader('Warning', [...result.warnings]);
+    sendJson(res, result.code, result.body);
+  };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
+    if (!authenticated(path === '' ? '/' : path, req.headers.authorization)) throw unauthorized();
     const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
     const method = req.method ?? 'GET';
     if (method === 'GET') {
@@ -224,7 +258,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return handleResource(req, res, r, url.searchParams);
   };
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
     route(req, res).then(
       () => log.debug({ method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started }, 'request'),
@@ -240,7 +274,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         else res.end();
       },
     );
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(handler);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -251,10 +286,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const port = (server.address() as AddressInfo).port;
   serverAddress = `${opts.host}:${port}`;
-  log.info({ url: `http://${serverAddress}` }, 'apiserver listening');
+  const scheme = opts.tls ? 'https' : 'http';
+  log.info({ url: `${scheme}://${serverAddress}` }, 'apiserver listening');
   return {
     port,
-    url: `http://${serverAddress}`,
+    url: `${scheme}://${serverAddress}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

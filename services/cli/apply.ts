@@ -1,6 +1,9 @@
 // `dsctl apply -f FILE|-`: parse every document, validate them all (a bad manifest is refused
-// whole and nothing is written), then write one DaemonSetApplied per changed DaemonSet, stating
-// the last spec sequence it saw (optimistic concurrency: two conflicting applies cannot both win).
+// whole and nothing is written), then, in file order, write one NamespaceCreated per created or
+// changed Namespace and one DaemonSetApplied per changed DaemonSet, each stating the last
+// sequence it saw of its subject (optimistic concurrency: two conflicting applies cannot both
+// win). A DaemonSet whose namespace neither exists nor is created earlier in the file is refused,
+// as the API server's NamespaceLifecycle admission refuses it.
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -9,20 +12,32 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type * as Yaml from 'yaml';
 import { decodeEvent } from '../../libs/codec/codec.js';
 import { canonicalJson } from '../../libs/core/template-hash.js';
-import type { DaemonSetApplied, DaemonSetDeleted } from '../../libs/events/types.js';
+import { derivedNamespaceUid, isBuiltinNamespace, namespaceExists } from '../../libs/core/namespaces.js';
+import type { DaemonSetApplied, DaemonSetDeleted, NamespaceCreated, NamespaceDeleted } from '../../libs/events/types.js';
+import { parseNamespace, type NamespaceManifest } from '../../libs/model/namespace-manifest.js';
 import { defaultDaemonSetSpec } from '../../libs/model/defaults.js';
 import type { DaemonSetManifest, FieldError, Labels } from '../../libs/model/types.js';
 import { formatFieldErrors, parseDaemonSet, validateDaemonSetUpdate } from '../../libs/model/validate.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
-import { dsSubject, LOG_STREAM } from '../../libs/topology/names.js';
+import { dsSubject, LOG_STREAM, namespaceSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { CliError } from './errors.js';
+import { loadState } from './state-loader.js';
+
+export type AppliedObject =
+  | { readonly kind: 'Namespace'; readonly manifest: NamespaceManifest }
+  | { readonly kind: 'DaemonSet'; readonly manifest: DaemonSetManifest };
 
 export interface ParsedDocuments {
   readonly daemonSets: DaemonSetManifest[];
+  readonly namespaces?: NamespaceManifest[];
+  /** Namespaces and DaemonSets in file order: the order they are applied in. */
+  readonly objects?: AppliedObject[];
   /** Documents of other kinds, skipped with a note. */
   readonly skipped: string[];
+  /** The file as kubectl names it in errors (`STDIN` for -). */
+  readonly source?: string;
 }
 
 /** More aliases than this in one document is an expansion attack ("billion laughs"), not a manifest. */
@@ -42,6 +57,8 @@ export async function parseManifests(text: string, source: string): Promise<Pars
   // i.e. to dsctl's stderr with raw text from the file; what matters is refused below anyway.
   const docs = yaml.parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false, lineCounter, logLevel: 'error' });
   const daemonSets: DaemonSetManifest[] = [];
+  const namespaces: NamespaceManifest[] = [];
+  const objects: AppliedObject[] = [];
   const skipped: string[] = [];
   const problems: string[] = [];
   let index = 0;
@@ -69,21 +86,33 @@ export async function parseManifests(text: string, source: string): Promise<Pars
     const items = isList(value) ? value.items : [value];
     for (const item of items) {
       const kind = typeof item === 'object' && item !== null ? (item as { kind?: unknown }).kind : undefined;
+      if (kind === 'Namespace') {
+        const r = parseNamespace(item);
+        if (r.ok) {
+          namespaces.push(r.value);
+          objects.push({ kind: 'Namespace', manifest: r.value });
+        } else {
+          problems.push(formatFieldErrors('Namespace', r.name, r.errors));
+        }
+        continue;
+      }
       if (kind !== 'DaemonSet') {
         const name = (item as { metadata?: { name?: unknown } } | null)?.metadata?.name;
         skipped.push(`${typeof kind === 'string' ? kind : '<no kind>'}${typeof name === 'string' ? `/${name}` : ''}`);
         continue;
       }
       const r = parseDaemonSet(item);
-      if (r.ok) daemonSets.push(r.value);
-      else {
+      if (r.ok) {
+        daemonSets.push(r.value);
+        objects.push({ kind: 'DaemonSet', manifest: r.value });
+      } else {
         const name = (item as { metadata?: { name?: unknown } }).metadata?.name;
         problems.push(formatFieldErrors('DaemonSet', typeof name === 'string' ? name : '', r.errors));
       }
     }
   }
   if (problems.length) throw new CliError(problems.join('\n'));
-  return { daemonSets, skipped };
+  return { daemonSets, namespaces, objects, skipped, source: source === '-' ? 'STDIN' : source };
 }
 
 /** The first key that appears twice in one map of the document (yaml's rule: equal scalar values), with its offset. */
@@ -150,16 +179,83 @@ export async function lastSpec(jsm: JetStreamManager, subject: string): Promise<
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
+/** The last event of a namespace's subject, if any. */
+export async function lastNamespaceEvent(jsm: JetStreamManager, name: string): Promise<{ seq: number; event: NamespaceCreated | NamespaceDeleted } | undefined> {
+  const subject = namespaceSubject(name);
+  let m;
+  try {
+    m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
+  } catch (err) {
+    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return undefined;
+    throw err;
+  }
+  if (!m) return undefined;
+  const r = decodeEvent(m.data);
+  if (!r.ok || (r.event.type !== 'NamespaceCreated' && r.event.type !== 'NamespaceDeleted')) {
+    throw new CliError(`error: the last record of ${subject} (seq ${m.seq}) is unreadable: ${r.ok ? r.event.type : r.reason}`);
+  }
+  return { seq: m.seq, event: r.event };
+}
+
+function sameMap(a: Labels, b: Labels): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+interface Plan {
+  readonly subject: string;
+  readonly event?: DaemonSetApplied | NamespaceCreated;
+  readonly expect: number;
+  /** `daemonset.apps/NAME created`, `namespace/NAME unchanged` */
+  readonly line: string;
+  /** `daemonsets.apps "NAME"` for a conflict's message. */
+  readonly resource: string;
+}
+
+/** A Namespace document: created (new uid), configured (same uid, new metadata) or unchanged. */
+async function planNamespace(jsm: JetStreamManager, ns: NamespaceManifest): Promise<Plan> {
+  const last = await lastNamespaceEvent(jsm, ns.name);
+  const subject = namespaceSubject(ns.name);
+  const resource = `namespaces "${ns.name}"`;
+  const prev = last?.event.type === 'NamespaceCreated' ? last.event.data : undefined;
+  // A built-in exists without ever being written: its metadata starts empty, its uid is derived.
+  const current = prev ?? (isBuiltinNamespace(ns.name) ? { uid: derivedNamespaceUid(ns.name), labels: {}, annotations: {} } : undefined);
+  const data = { name: ns.name, labels: ns.labels, annotations: ns.annotations };
+  if (current === undefined) {
+    return { subject, expect: last?.seq ?? 0, line: `namespace/${ns.name} created`, resource, event: { type: 'NamespaceCreated', v: 1, data: { ...data, uid: randomUUID() } } };
+  }
+  if (sameMap(current.labels, ns.labels) && sameMap(current.annotations, ns.annotations)) {
+    return { subject, expect: last?.seq ?? 0, line: `namespace/${ns.name} unchanged`, resource };
+  }
+  return { subject, expect: last?.seq ?? 0, line: `namespace/${ns.name} configured`, resource, event: { type: 'NamespaceCreated', v: 1, data: { ...data, uid: current.uid } } };
+}
+
 export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments): Promise<{ lines: string[]; notes: string[] }> {
   const { slots } = await ensureTopology(nc);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const lines: string[] = [];
-  const notes = parsed.skipped.map((s) => `note: skipping ${s}: dsctl manages DaemonSets only`);
-  // Validate every update against what is stored before writing any of them.
-  const plans: { subject: string; event?: DaemonSetApplied; expect: number; outcome: ApplyOutcome; name: string }[] = [];
+  const notes = parsed.skipped.map((s) => `note: skipping ${s}: dsctl manages Namespaces and DaemonSets only`);
+  const objects: readonly AppliedObject[] = parsed.objects ?? parsed.daemonSets.map((manifest) => ({ kind: 'DaemonSet', manifest }));
+  // Validate every object against what is stored before writing any of them.
+  const plans: Plan[] = [];
   const problems: string[] = [];
-  for (const m of parsed.daemonSets) {
+  /** Namespaces known to exist: created earlier in the file, or found on the log. */
+  const existing = new Set<string>();
+  let folded: Awaited<ReturnType<typeof loadState>>['state'] | undefined;
+  const namespaceFound = async (namespace: string): Promise<boolean> => {
+    if (existing.has(namespace) || isBuiltinNamespace(namespace)) return true;
+    if ((await lastNamespaceEvent(jsm, namespace))?.event.type === 'NamespaceCreated') return true;
+    // An older log holds DaemonSets in namespaces never created: they exist too (see namespaces.ts).
+    folded ??= (await loadState(nc, {})).state;
+    return namespaceExists(folded, namespace);
+  };
+  for (const object of objects) {
+    if (object.kind === 'Namespace') {
+      plans.push(await planNamespace(jsm, object.manifest));
+      existing.add(object.manifest.name);
+      continue;
+    }
+    const m = object.manifest;
     const namespace = m.metadata.namespace ?? 'default';
     const name = m.metadata.name;
     const subject = dsSubject(dsSlot(namespace, name, slots), namespace, name);
@@ -168,6 +264,7 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
     const labels: Labels = m.metadata.labels ?? {};
     const annotations: Labels = m.metadata.annotations ?? {};
     const prev = last?.event.type === 'DaemonSetApplied' ? last.event.data : undefined;
+    const resource = `daemonsets.apps "${name}"`;
     if (prev) {
       const errors: FieldError[] = validateDaemonSetUpdate(prev.spec, m.spec);
       if (errors.length) {
@@ -177,14 +274,14 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
       const specSame = canonicalJson(prev.spec) === canonicalJson(spec);
       const metaSame = canonicalJson(prev.labels) === canonicalJson(labels) && canonicalJson(prev.annotations) === canonicalJson(annotations);
       if (specSame && metaSame) {
-        plans.push({ subject, expect: last!.seq, outcome: 'unchanged', name });
+        plans.push({ subject, expect: last!.seq, line: `daemonset.apps/${name} unchanged`, resource });
         continue;
       }
       plans.push({
         subject,
         expect: last!.seq,
-        outcome: 'configured',
-        name,
+        line: `daemonset.apps/${name} configured`,
+        resource,
         event: {
           type: 'DaemonSetApplied',
           v: 1,
@@ -192,11 +289,15 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
         },
       });
     } else {
+      if (!(await namespaceFound(namespace))) {
+        problems.push(`Error from server (NotFound): error when creating "${parsed.source ?? 'STDIN'}": namespaces "${namespace}" not found`);
+        continue;
+      }
       plans.push({
         subject,
         expect: last?.seq ?? 0,
-        outcome: 'created',
-        name,
+        line: `daemonset.apps/${name} created`,
+        resource,
         event: { type: 'DaemonSetApplied', v: 1, data: { namespace, name, uid: randomUUID(), generation: 1, labels, annotations, spec } },
       });
     }
@@ -209,13 +310,13 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
       } catch (err) {
         if (err instanceof ConflictError) {
           throw new CliError(
-            `Error from server (Conflict): Operation cannot be fulfilled on daemonsets.apps "${p.name}": the object has been modified; please apply your changes to the latest version and try again`,
+            `Error from server (Conflict): Operation cannot be fulfilled on ${p.resource}: the object has been modified; please apply your changes to the latest version and try again`,
           );
         }
         throw err;
       }
     }
-    lines.push(`daemonset.apps/${p.name} ${p.outcome}`);
+    lines.push(p.line);
   }
   return { lines, notes };
 }

@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { State } from '../../libs/core/state.js';
-import { BusUnavailableError, connectBus } from '../../libs/nats/connect.js';
+import { CredentialsError } from '../../libs/auth/credentials.js';
+import { BusAuthorizationError, BusUnavailableError, connectBus, readBusSecurity } from '../../libs/nats/connect.js';
+import { ConfigError, EnvReader } from '../../libs/runtime/env.js';
 import { CliError } from './errors.js';
 import type { GetKind, GetOutput } from '../../libs/present/get.js';
 
@@ -24,6 +26,7 @@ export const KIND_ALIASES: Record<string, GetKind> = {
 
 export interface GlobalOpts {
   server?: string;
+  creds?: string;
 }
 
 export interface GetFlags {
@@ -59,8 +62,13 @@ export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => P
   const url = g.server ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
   let nc: NatsConnection;
   try {
-    nc = await connectBus({ url, name: 'dsctl', once: true });
+    const r = new EnvReader(process.env);
+    const fromEnv = readBusSecurity(r);
+    r.done();
+    const security = g.creds !== undefined ? { ...fromEnv, credsFile: g.creds } : fromEnv;
+    nc = await connectBus({ url, name: 'dsctl', once: true, security });
   } catch (err) {
+    if (err instanceof ConfigError || err instanceof CredentialsError || err instanceof BusAuthorizationError) throw new CliError(`error: ${err.message}`);
     if (err instanceof BusUnavailableError) {
       throw new CliError(`${err.message}\nIs the cluster running? Start one with \`npm start\`, or point dsctl at it with --server or NATS_URL.`);
     }

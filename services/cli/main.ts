@@ -12,6 +12,7 @@ import { dsSlot } from '../../libs/topology/slot.js';
 import { applyManifests, lastSpec, parseManifests, readInput } from './apply.js';
 import { CliError, notFound } from './errors.js';
 import { outputOf, splitKindName, visible, withBus, type GetFlags } from './context.js';
+import { registerAuthCommands } from './auth-commands.js';
 import { registerNodeCommands } from './node-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { renderGet } from '../../libs/present/get.js';
@@ -24,6 +25,7 @@ import type { State } from '../../libs/core/state.js';
 import { openLogReader } from '../../libs/nats/log-reader.js';
 import { DEFAULT_SLOTS } from '../../libs/topology/names.js';
 import { loadState, type LoadOptions } from './state-loader.js';
+import { deleteNamespace, kindAndName } from './namespaces.js';
 
 async function runGet(program: Command, kindArg: string, nameArg: string | undefined, flags: GetFlags, load: LoadOptions): Promise<number> {
   const lower = kindArg.toLowerCase();
@@ -37,7 +39,7 @@ async function runGet(program: Command, kindArg: string, nameArg: string | undef
     process.stdout.write(out);
     return 0;
   }
-  const { kind, name } = splitKindName(kindArg, nameArg);
+  const { kind, name } = kindAndName(kindArg, nameArg);
   const output = outputOf(flags.output);
   let selector: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
   if (flags.selector) {
@@ -63,7 +65,7 @@ function addGetCommand(parent: Command, program: Command, load: () => LoadOption
   parent
     .command('get')
     .description('Display DaemonSets, pods or nodes (kubectl get)')
-    .argument('<kind>', 'ds|daemonsets, pods|po, nodes|no (or KIND/NAME), shards, controllers')
+    .argument('<kind>', 'ds|daemonsets, pods|po, nodes|no, ns|namespaces (or KIND/NAME), shards, controllers')
     .argument('[name]', 'one object by name')
     .option('-n, --namespace <ns>', 'namespace (default "default")')
     .option('-A, --all-namespaces', 'list across all namespaces')
@@ -87,22 +89,24 @@ export function buildProgram(): Command {
   program
     .description('kubectl for an event-sourced DaemonSet controller on NATS JetStream')
     .option('-s, --server <url>', 'NATS URL (default $NATS_URL or nats://127.0.0.1:4222)')
+    .option('--creds <file>', 'credentials file for the bus (default $NATS_CREDS); see dsctl auth')
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   program
     .command('apply')
-    .description('Apply DaemonSet manifests (multi-document YAML or JSON)')
+    .description('Apply Namespace and DaemonSet manifests (multi-document YAML or JSON), in file order')
     .requiredOption('-f, --filename <file>', 'file to apply, or - for stdin')
     .action(async (flags: { filename: string }) => {
       const parsed = await parseManifests(await readInput(flags.filename), flags.filename);
-      if (!parsed.daemonSets.length && !parsed.skipped.length) throw new CliError('error: no objects passed to apply');
+      if (!parsed.daemonSets.length && !parsed.namespaces?.length && !parsed.skipped.length) throw new CliError('error: no objects passed to apply');
       const { lines, notes } = await withBus(program, (nc) => applyManifests(nc, parsed));
       for (const n of notes) process.stderr.write(`${n}\n`);
       for (const l of lines) process.stdout.write(`${l}\n`);
     });
 
   addGetCommand(program, program, () => ({}));
+  registerAuthCommands(program);
 
   program
     .command('describe')
@@ -123,15 +127,20 @@ export function buildProgram(): Command {
 
   program
     .command('delete')
-    .description('Delete a DaemonSet (its pods go too unless --cascade=orphan), or a pod (its DaemonSet replaces it)')
-    .argument('<kind>', 'ds|pod')
+    .description('Delete a DaemonSet (its pods go too unless --cascade=orphan), a pod (its DaemonSet replaces it), or a namespace (with its DaemonSets)')
+    .argument('<kind>', 'ds|pod|ns')
     .argument('[name]')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .addOption(new Option('--cascade [policy]', 'background|foreground|orphan').default('background'))
     .action(async (kindArg: string, nameArg: string | undefined, flags: { namespace: string; cascade: string | boolean }) => {
-      const { kind, name } = splitKindName(kindArg, nameArg);
+      const { kind, name } = kindAndName(kindArg, nameArg);
       if (kind === 'nodes') throw new CliError('error: nodes leave by stopping their agent (it deregisters on SIGTERM)');
       if (!name) throw new CliError('error: resource(s) were provided, but no name was specified');
+      if (kind === 'namespaces') {
+        await withBus(program, (nc) => deleteNamespace(nc, name));
+        process.stdout.write(`namespace "${name}" deleted\n`);
+        return;
+      }
       if (kind === 'pods') {
         await withBus(program, (nc) => requestPodDeletion(nc, flags.namespace, name));
         process.stdout.write(`pod "${name}" deleted\n`);
@@ -145,7 +154,7 @@ export function buildProgram(): Command {
         const settings = await readTopology(nc);
         if (!settings) throw notFound('daemonsets.apps', name);
         const subject = dsSubject(dsSlot(flags.namespace, name, settings.slots), flags.namespace, name);
-        const last = await lastSpec(await jetstreamManager(nc), subject);
+        const last = await lastSpec(await jetstreamManager(nc, { checkAPI: false }), subject);
         if (!last || last.event.type !== 'DaemonSetApplied') throw notFound('daemonsets.apps', name);
         try {
           await publishEvent(jetstream(nc), {
@@ -254,7 +263,19 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    const refused = /^Permissions Violation for (Publish|Subscription) to "([^"]*)"/.exec(message);
+    if (refused) {
+      // The bus refused it: the credentials in use (NATS_CREDS / --creds) are not allowed to.
+      process.stderr.write(
+        `Error from server (Forbidden): the bus refused this ${refused[1] === 'Publish' ? 'write' : 'read'} (${refused[2]}): the credentials in use may not do it; an admin's credentials may (dsctl auth list)\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`error: ${message}\n`);
+    // DSCTL_DEBUG=1: where it happened, for a bug report.
+    if (process.env['DSCTL_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = 1;
   }
 }

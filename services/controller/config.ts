@@ -1,12 +1,14 @@
 // Controller configuration: parsed once from the environment, frozen, units in the names.
 
 import { hostname } from 'node:os';
+import { BUS_SECURITY_ENV_VARS, readBusSecurity, type BusSecurity } from '../../libs/nats/connect.js';
 import { EnvReader, type Env } from '../../libs/runtime/env.js';
 import { DEFAULT_SLOTS } from '../../libs/topology/names.js';
 
 /** Every variable the controller reads (the compose test checks compose.yaml sets only these). */
 export const ENV_VARS = [
   'NATS_URL',
+  ...BUS_SECURITY_ENV_VARS,
   'LOG_LEVEL',
   'CONTROLLER_ID',
   'SLOTS',
@@ -21,6 +23,8 @@ export const ENV_VARS = [
 
 export interface ControllerConfig {
   readonly natsUrl: string;
+  /** Credentials and TLS for the bus (NATS_CREDS, NATS_TLS_*). */
+  readonly security: BusSecurity;
   readonly logLevel: string;
   /** Stable across restarts so a restarted controller re-takes its own leases at once. */
   readonly controllerId: string;
@@ -42,6 +46,7 @@ export function loadControllerConfig(env: Env): ControllerConfig {
   const r = new EnvReader(env);
   const cfg: ControllerConfig = {
     natsUrl: r.string('NATS_URL', 'nats://127.0.0.1:4222'),
+    security: readBusSecurity(r),
     logLevel: r.string('LOG_LEVEL', 'info'),
     controllerId: r.string('CONTROLLER_ID', `controller-${hostname()}`),
     slots: r.int('SLOTS', DEFAULT_SLOTS, { min: 1, max: 4096 }),

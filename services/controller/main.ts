@@ -11,7 +11,7 @@ let log: Logger | undefined;
 runMain(() => log, async () => {
   const config = loadControllerConfig(process.env);
   log = createRootLogger('controller', config.logLevel, { controller: config.controllerId });
-  const nc = await connectBus({ url: config.natsUrl, name: `controller/${config.controllerId}`, log });
+  const nc = await connectBus({ url: config.natsUrl, security: config.security, name: `controller/${config.controllerId}`, log });
   const controller = await startController(nc, config, log);
   await handleSignals({
     log,

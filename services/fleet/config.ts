@@ -6,11 +6,13 @@
 // Fleet state lives in memory only: a restarted fleet registers every node as a NEW incarnation
 // (the controller drops the earlier incarnation's pods and places fresh ones).
 
+import { BUS_SECURITY_ENV_VARS, readBusSecurity, type BusSecurity } from '../../libs/nats/connect.js';
 import { EnvReader, type Env } from '../../libs/runtime/env.js';
 
 /** Every variable the fleet reads. */
 export const ENV_VARS = [
   'NATS_URL',
+  ...BUS_SECURITY_ENV_VARS,
   'LOG_LEVEL',
   'FLEET_NODES',
   'FLEET_PREFIX',
@@ -25,6 +27,8 @@ export const ENV_VARS = [
 
 export interface FleetConfig {
   readonly natsUrl: string;
+  /** Credentials and TLS for the bus (NATS_CREDS, NATS_TLS_*). */
+  readonly security: BusSecurity;
   readonly logLevel: string;
   readonly nodes: number;
   readonly prefix: string;
@@ -65,6 +69,7 @@ export function loadFleetConfig(env: Env): FleetConfig {
   if (!(simFailRate >= 0 && simFailRate <= 1)) r.problem(`SIM_FAIL_RATE=${JSON.stringify(failRateRaw)}: expected a number from 0 to 1`);
   const cfg: FleetConfig = {
     natsUrl: r.string('NATS_URL', 'nats://127.0.0.1:4222'),
+    security: readBusSecurity(r),
     logLevel: r.string('LOG_LEVEL', 'info'),
     nodes,
     prefix,

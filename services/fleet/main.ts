@@ -12,7 +12,7 @@ let log: Logger | undefined;
 runMain(() => log, async () => {
   const config = loadFleetConfig(process.env);
   log = createRootLogger('fleet', config.logLevel, { prefix: config.prefix, startIndex: config.startIndex });
-  const nc = await connectBus({ url: config.natsUrl, name: `fleet/${config.prefix}${config.startIndex}+${config.nodes}`, log });
+  const nc = await connectBus({ url: config.natsUrl, security: config.security, name: `fleet/${config.prefix}${config.startIndex}+${config.nodes}`, log });
   const fleet = await startFleet(
     nc,
     {

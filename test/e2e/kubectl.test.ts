@@ -2,12 +2,12 @@
 // apiserver as separate processes; kubectl reads a kubeconfig that names the facade and nothing
 // else. Skipped, saying why, when kubectl is not on PATH.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fluentdDaemonSet } from '../support/manifests.js';
+import { fluentdDaemonSet, fluentdManifest } from '../support/manifests.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, startNats, type TestNats } from '../support/nats-server.js';
 import { spawnService, type ServiceProcess } from '../support/processes.js';
@@ -37,6 +37,7 @@ interface Run {
 }
 
 const NODES = ['node-1', 'node-2', 'node-3'];
+const TOKEN = 'e2e-bearer-5b0c7d';
 const NS = ['-n', 'kube-system'];
 const DS = 'ds/fluentd-elasticsearch';
 
@@ -44,11 +45,29 @@ describe('kubectl against the API facade', { skip: SKIP }, () => {
   let nats: TestNats;
   let dir: string;
   let kubeEnv: NodeJS.ProcessEnv;
+  /** The same cluster through a second apiserver that requires a bearer token. */
+  let guardedPort: number;
+  let caPem: string;
   const procs: ServiceProcess[] = [];
 
-  const kubectl = (args: readonly string[], input?: string): Promise<Run> =>
+  const kubeconfig = (port: number, user: string, tls?: { caPem: string }): string => `apiVersion: v1
+kind: Config
+clusters:
+- name: daemonset-js
+  cluster:
+    server: ${tls ? 'https' : 'http'}://127.0.0.1:${port}${tls ? `\n    certificate-authority-data: ${Buffer.from(tls.caPem).toString('base64')}` : ''}
+contexts:
+- name: daemonset-js
+  context: { cluster: daemonset-js, user: daemonset-js }
+current-context: daemonset-js
+users:
+- name: daemonset-js
+  user: ${user}
+`;
+
+  const kubectlWith = (env: NodeJS.ProcessEnv, args: readonly string[], input?: string): Promise<Run> =>
     new Promise((resolve, reject) => {
-      const child = spawn(KUBECTL!, args, { env: kubeEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(KUBECTL!, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: string[] = [];
       const err: string[] = [];
       child.stdout.setEncoding('utf8').on('data', (c: string) => out.push(c));
@@ -62,6 +81,7 @@ describe('kubectl against the API facade', { skip: SKIP }, () => {
         resolve({ code, stdout: out.join(''), stderr: err.join('') });
       });
     });
+  const kubectl = (args: readonly string[], input?: string): Promise<Run> => kubectlWith(kubeEnv, args, input);
   const ok = async (...args: string[]): Promise<string> => {
     const r = await kubectl(args);
     assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -85,25 +105,25 @@ describe('kubectl against the API facade', { skip: SKIP }, () => {
     const apiserver = spawnService('apiserver', 'dist/services/apiserver/main.js', { ...env, APISERVER_PORT: String(port) });
     procs.push(apiserver);
     await apiserver.waitForLog((l) => l.json?.['msg'] === 'apiserver listening');
-    const kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters:
-- name: daemonset-js
-  cluster:
-    server: http://127.0.0.1:${port}
-contexts:
-- name: daemonset-js
-  context: { cluster: daemonset-js, user: daemonset-js }
-current-context: daemonset-js
-users:
-- name: daemonset-js
-  user: {}
-`,
-    );
-    kubeEnv = { PATH: process.env['PATH'], HOME: dir, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache') };
+    const config = join(dir, 'kubeconfig');
+    await writeFile(config, kubeconfig(port, '{}'));
+    kubeEnv = { PATH: process.env['PATH'], HOME: dir, KUBECONFIG: config, KUBECACHEDIR: join(dir, 'cache') };
+    // kubectl sends a token only to an https:// server: the guarded apiserver serves TLS with a
+    // self-signed certificate for 127.0.0.1, which the kubeconfigs name as their CA.
+    guardedPort = await freePort();
+    await writeFile(join(dir, 'token'), `${TOKEN}\n`);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=daemonset-js',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    caPem = await readFile(join(dir, 'tls.crt'), 'utf8');
+    const guarded = spawnService('apiserver-auth', 'dist/services/apiserver/main.js', {
+      ...env,
+      APISERVER_PORT: String(guardedPort),
+      APISERVER_TOKEN_FILE: join(dir, 'token'),
+      APISERVER_TLS_CERT_FILE: join(dir, 'tls.crt'),
+      APISERVER_TLS_KEY_FILE: join(dir, 'tls.key'),
+    });
+    procs.push(guarded);
+    await guarded.waitForLog((l) => l.json?.['msg'] === 'apiserver listening');
   });
 
   after(async () => {
@@ -112,9 +132,9 @@ users:
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('kubectl apply -f creates the DaemonSet; get ds -A shows 3/3/3; get pods -o wide shows one per node', async () => {
-    const applied = await kubectl(['apply', '-f', '-'], fluentdDaemonSet());
-    assert.deepEqual([applied.code, applied.stdout, applied.stderr], [0, 'daemonset.apps/fluentd-elasticsearch created\n', '']);
+  it('kubectl apply -f of the whole fluentd manifest creates the Namespace and the DaemonSet; get ds -A shows 3/3/3; get pods -o wide shows one per node', async () => {
+    const applied = await kubectl(['apply', '-f', '-'], fluentdManifest());
+    assert.deepEqual([applied.code, applied.stdout, applied.stderr], [0, 'namespace/logging created\ndaemonset.apps/fluentd-elasticsearch created\n', '']);
     await eventually(
       async () => {
         const out = await ok('get', 'ds', '-A');
@@ -129,8 +149,76 @@ users:
     assert.deepEqual(rows.map((r) => [r[0], r[2], r[3], r[7]]).sort((a, b) => String(a[3]).localeCompare(String(b[3]))), NODES.map((n) => ['kube-system', '1/1', 'Running', n]));
     assert.ok(rows.every((r) => /^fluentd-elasticsearch-[a-z0-9]{5}$/.test(r[1]!)));
 
-    const again = await kubectl(['apply', '-f', '-'], fluentdDaemonSet());
-    assert.equal(again.stdout, 'daemonset.apps/fluentd-elasticsearch unchanged\n');
+    const again = await kubectl(['apply', '-f', '-'], fluentdManifest());
+    assert.equal(again.stdout, 'namespace/logging unchanged\ndaemonset.apps/fluentd-elasticsearch unchanged\n');
+  });
+
+  it('kubectl get ns lists logging beside the built-ins; a built-in cannot be deleted', async () => {
+    const rows = (await ok('get', 'ns')).trimEnd().split('\n').map((l) => l.split(/\s+/));
+    assert.deepEqual(rows[0], ['NAME', 'STATUS', 'AGE']);
+    assert.deepEqual(rows.slice(1).map((r) => [r[0], r[1]]), ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'logging'].map((n) => [n, 'Active']));
+    assert.equal(await ok('get', 'ns', 'logging', '-o', 'jsonpath={.metadata.labels.kubernetes\\.io/metadata\\.name}'), 'logging');
+    const r = await kubectl(['delete', 'ns', 'default']);
+    assert.deepEqual([r.code, r.stderr], [1, 'Error from server (Forbidden): namespaces "default" is forbidden: this namespace may not be deleted\n']);
+  });
+
+  it('kubectl apply --server-side creates, then merges (a label added by kubectl label stays)', async () => {
+    const manifest = (image: string): string => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ssa
+  namespace: logging
+spec:
+  selector:
+    matchLabels: {name: ssa}
+  template:
+    metadata:
+      labels: {name: ssa}
+    spec:
+      containers:
+      - name: main
+        image: ${image}
+`;
+    const created = await kubectl(['apply', '--server-side', '-f', '-'], manifest('nginx:1'));
+    assert.deepEqual([created.code, created.stdout, created.stderr], [0, 'daemonset.apps/ssa serverside-applied\n', '']);
+    assert.equal(await ok('label', 'ds', 'ssa', '-n', 'logging', 'owner=ops'), 'daemonset.apps/ssa labeled\n');
+    const again = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], manifest('nginx:2'));
+    assert.deepEqual([again.code, again.stdout], [0, 'daemonset.apps/ssa serverside-applied\n']);
+    assert.equal(await ok('get', 'ds', 'ssa', '-n', 'logging', '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.metadata.labels.owner}'), 'nginx:2 ops');
+    const ns = await kubectl(['apply', '--server-side', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: {name: ssa-ns}\n');
+    assert.deepEqual([ns.code, ns.stdout], [0, 'namespace/ssa-ns serverside-applied\n']);
+  });
+
+  it('a manifest with an unknown field gets the strict decoding error naming it (fieldValidation=Strict), and nothing is created', async () => {
+    const typo = fluentdDaemonSet().replace('fluentd-elasticsearch\n  namespace', 'typo\n  namespace').replace(/^( *)image: (.*)$/m, '$1image: $2\n$1imagePullPolicyy: Always');
+    const r = await kubectl(['apply', '-f', '-'], typo);
+    assert.deepEqual(
+      [r.code, r.stderr],
+      [1, 'Error from server (BadRequest): error when creating "STDIN": DaemonSet in version "v1" cannot be handled as a DaemonSet: strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolicyy"\n'],
+    );
+    assert.equal((await kubectl(['get', 'ds', 'typo', ...NS])).code, 1);
+    const warned = await kubectl(['apply', '--validate=warn', '-f', '-'], typo);
+    assert.deepEqual([warned.code, warned.stdout, warned.stderr], [0, 'daemonset.apps/typo created\n', 'Warning: unknown field "spec.template.spec.containers[0].imagePullPolicyy"\n']);
+    assert.equal(await ok('delete', 'ds', 'typo', ...NS), 'daemonset.apps "typo" deleted\n');
+  });
+
+  it('with a bearer token configured (over TLS), kubectl without it gets Unauthorized; with it, it works', async () => {
+    const config = async (name: string, user: string): Promise<NodeJS.ProcessEnv> => {
+      await writeFile(join(dir, name), kubeconfig(guardedPort, user, { caPem }));
+      return { ...kubeEnv, KUBECONFIG: join(dir, name), KUBECACHEDIR: join(dir, `cache-${name}`) };
+    };
+    // (A kubeconfig user with no credentials at all makes kubectl prompt for a password over
+    // https, as with any cluster; the integration test sends requests without the header.)
+    // A fresh client with a wrong token fails at discovery, which client-go words itself.
+    const fresh = await kubectlWith(await config('kubeconfig-fresh-wrong-token', `{ token: ${TOKEN}x }`), ['get', 'ns']);
+    assert.equal(fresh.code, 1);
+    assert.match(fresh.stderr, /\nerror: You must be logged in to the server \(the server has asked for the client to provide credentials\)\n$/);
+    const withToken = await config('kubeconfig-token', `{ token: ${TOKEN} }`);
+    const allowed = await kubectlWith(withToken, ['get', 'ns', 'logging', '-o', 'name']);
+    assert.deepEqual([allowed.code, allowed.stdout, allowed.stderr], [0, 'namespace/logging\n', '']);
+    // With discovery cached, the request itself is refused and kubectl prints the Status's message.
+    const wrong = await kubectlWith({ ...withToken, KUBECONFIG: (await config('kubeconfig-wrong-token', `{ token: ${TOKEN}x }`)).KUBECONFIG }, ['get', 'ns', 'logging']);
+    assert.deepEqual([wrong.code, wrong.stderr], [1, 'error: You must be logged in to the server (Unauthorized)\n']);
   });
 
   it('kubectl get nodes and describe ds (with the DaemonSet events)', async () => {
@@ -189,6 +277,17 @@ users:
     const protectedLabel = await kubectl(['label', 'node', 'node-1', 'kubernetes.io/hostname-']);
     assert.equal(protectedLabel.code, 1);
     assert.match(protectedLabel.stderr, /metadata\.labels\[kubernetes\.io\/hostname\]: Forbidden/);
+  });
+
+  it('kubectl delete ns deletes its DaemonSets, then the namespace', async () => {
+    assert.equal(await ok('delete', 'ns', 'logging'), 'namespace "logging" deleted\n');
+    // kubectl, seeing a 404, asks for the namespace and names it when it is the one missing.
+    const ds = await kubectl(['get', 'ds', 'ssa', '-n', 'logging']);
+    assert.deepEqual([ds.code, ds.stderr], [1, 'Error from server (NotFound): namespaces "logging" not found\n']);
+    const ns = await kubectl(['get', 'ns', 'logging']);
+    assert.deepEqual([ns.code, ns.stderr], [1, 'Error from server (NotFound): namespaces "logging" not found\n']);
+    const orphan = await kubectl(['create', '-n', 'logging', '-f', '-'], fluentdDaemonSet().replace('namespace: kube-system', 'namespace: logging'));
+    assert.deepEqual([orphan.code, orphan.stderr], [1, 'Error from server (NotFound): error when creating "STDIN": namespaces "logging" not found\n']);
   });
 
   it('kubectl delete ds removes it and its pods', async () => {

@@ -60,14 +60,17 @@ interface PodList {
 }
 
 /**
- * Why the rollout stalls today while a server is down (measured on nats-server 2.9.10 with
- * @nats-io v3, after readers got a 1 s heartbeat and agent reports a retrying publisher):
- * JetStream API requests and new ephemeral consumers placed on the dead peer time out (5 s),
- * and neither the readers nor dsctl retry them yet.
+ * Why the rollout still stalls at times while a server is down (measured on nats-server 2.9.10 with
+ * @nats-io v3). The readers now keep their own consumers, re-create them on a delivery gap or
+ * three missed heartbeats and retry JetStream calls with back-off, and dsctl no longer asks the
+ * meta leader for account info; with that the follower case passes in most runs. What remains:
+ * a dsctl apply right after a server comes back can still time out (5 s) on one of its JetStream
+ * calls, and with the stream leader down the controller's status for the new generation did not
+ * appear within 40 s in one run of three.
  */
 const STALLED_READER =
-  'JetStream API calls and ephemeral consumer creation that land on the killed server time out ' +
-  '(5 s) and libs/nats/log-reader.ts and dsctl do not retry them yet';
+  'a dsctl apply right after a server restart can time out (5 s) on a JetStream call, and with the ' +
+  'log leader down the new status did not always appear (see the comment above)';
 
 const noBinary = natsServerBinary() === undefined ? 'nats-server is not installed (bash scripts/setup.sh)' : false;
 if (noBinary !== false) console.log(`skipped: ${noBinary}`);
@@ -122,6 +125,7 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
   });
 
   after(async () => {
+    if (process.env['DEBUG_PROCS']) for (const p of procs) for (const l of p.lines()) if (Number(l.json?.['level'] ?? 0) >= 40 || /lifecycle|slots|consumer/.test(String(l.json?.['msg']))) console.log(`[${p.name}] ${l.text.slice(0, 400)}`);
     for (const p of procs) await p.stop('SIGTERM').catch(() => undefined);
     await admin?.close();
     await cluster?.stop();

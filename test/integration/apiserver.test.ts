@@ -255,7 +255,7 @@ describe('Kubernetes API facade (real nats-server, controller and 3 agents in-pr
     const nodes = (await call('GET', '/api/v1/nodes', { accept: TABLE })).body;
     assert.deepEqual(list(nodes, 'rows').map((r) => list(r, 'cells').slice(0, 3)), NODES.map((n) => [n, 'Ready', '<none>']));
     const namespaces = (await call('GET', '/api/v1/namespaces')).body;
-    assert.deepEqual(list(namespaces, 'items').map((n) => at(n, 'metadata', 'name')), ['default', 'kube-system']);
+    assert.deepEqual(list(namespaces, 'items').map((n) => at(n, 'metadata', 'name')), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
   });
 
   it('events of the DaemonSet, found by the field selector kubectl describe sends', async () => {
@@ -300,7 +300,7 @@ describe('Kubernetes API facade (real nats-server, controller and 3 agents in-pr
       body: [{ op: 'replace', path: '/spec/minReadySeconds', value: 2 }],
     });
     assert.deepEqual([jp.code, at(jp.body, 'spec', 'minReadySeconds'), at(jp.body, 'metadata', 'generation')], [200, 2, 3]);
-    const yaml = await call('PATCH', `${DS}/fluentd`, { contentType: 'application/apply-patch+yaml', body: {} });
+    const yaml = await call('PATCH', `${DS}/fluentd`, { contentType: 'application/yaml', body: {} });
     assert.deepEqual([yaml.code, at(yaml.body, 'reason')], [415, 'UnsupportedMediaType']);
   });
 

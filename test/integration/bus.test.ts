@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeEvent } from '../../libs/codec/codec.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { compareVersions, ensureTopology } from '../../libs/nats/topology.js';
-import { DEAD_LETTER_STREAM, HEADER_REASON, HEADER_ORIGINAL_SUBJECT, dsSubject, nodeSubject } from '../../libs/topology/names.js';
+import { DEAD_LETTER_STREAM, HEADER_REASON, HEADER_ORIGINAL_SUBJECT, dsSubject, nodeAdminSubject, nodeSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { applyManifests, parseManifests } from '../../services/cli/apply.js';
 import { loadState } from '../../services/cli/state-loader.js';
@@ -67,7 +67,7 @@ describe('bus integration (real nats-server)', () => {
     });
     assert.ok(controller.state.seq >= bad.seq, 'the controller folded past the bad message');
     // Still live: a label change on a real node is folded.
-    await publishEvent(js, { subject: nodeSubject('n1'), event: { type: 'NodeLabelsSet', v: 1, data: { node: 'n1', source: 'admin', labels: { zone: 'a' } } } });
+    await publishEvent(js, { subject: nodeAdminSubject('n1'), event: { type: 'NodeLabelsSet', v: 1, data: { node: 'n1', source: 'admin', labels: { zone: 'a' } } } });
     await eventually(() => assert.equal(controller.state.nodes.get('n1')?.labels['zone'], 'a'));
   });
 

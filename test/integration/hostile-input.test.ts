@@ -29,6 +29,7 @@ import {
   dsSubject,
   lifeSubject,
   nodeSubject,
+  nodeAdminSubject,
   podReportSubject,
 } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
@@ -109,7 +110,25 @@ const HOSTILE: readonly Hostile[] = [
   },
   { name: 'a v99 event', subject: lifeSubject('n1'), data: encodeValue({ type: 'NodeReady', v: 99, data: { node: 'n1' } }), reason: 'unsupported-version' },
   { name: 'a Heartbeat on the log', subject: nodeSubject('n1'), data: encodeEvent({ type: 'Heartbeat', v: 1, data: { node: 'n1', incarnation: 'inc-1', sentMs: 1 } }), reason: 'wrong-stream' },
-  { name: 'a subject token that does not unescape', subject: 'ev.node.%ZZ', data: encodeEvent({ type: 'NodeReady', v: 1, data: { node: '%ZZ' } }), reason: 'wrong-author' },
+  { name: 'a subject token that does not unescape', subject: 'ev.life.%ZZ', data: encodeEvent({ type: 'NodeReady', v: 1, data: { node: '%ZZ' } }), reason: 'wrong-author' },
+  {
+    name: "an agent uncordons itself (NodeUnschedulableSet on its own ev.node subject, not the admins' ev.nodeadm)",
+    subject: nodeSubject('n1'),
+    data: encodeEvent({ type: 'NodeUnschedulableSet', v: 1, data: { node: 'n1', unschedulable: false } }),
+    reason: 'wrong-subject',
+  },
+  {
+    name: "an agent clears an admin's taints (NodeTaintsSet with source admin on its own ev.node subject)",
+    subject: nodeSubject('n1'),
+    data: encodeEvent({ type: 'NodeTaintsSet', v: 1, data: { node: 'n1', source: 'admin', taints: [] } }),
+    reason: 'wrong-subject',
+  },
+  {
+    name: 'an agent sends itself a command (PodCreate on its own pod-report subject)',
+    subject: podReportSubject(1, 'n1'),
+    data: encodeValue({ ...EVENT_SAMPLES.PodCreate, data: { ...EVENT_SAMPLES.PodCreate.data, slot: 1, node: 'n1' } }),
+    reason: 'wrong-subject',
+  },
   {
     name: 'a DaemonSet whose rolling-update budget is not an int or percent',
     subject: dsSubject(dsSlot('default', 'evil', SLOTS), 'default', 'evil'),
@@ -201,7 +220,7 @@ describe('hostile input on the log (real nats-server, controller in process)', (
 
   it('stays live and keeps folding valid events published after them', async () => {
     assert.equal(controller.lifecycle.phase, 'live');
-    await publishEvent(js, { subject: nodeSubject('n1'), event: { type: 'NodeLabelsSet', v: 1, data: { node: 'n1', source: 'admin', labels: { zone: 'b' } } } });
+    await publishEvent(js, { subject: nodeAdminSubject('n1'), event: { type: 'NodeLabelsSet', v: 1, data: { node: 'n1', source: 'admin', labels: { zone: 'b' } } } });
     await applyManifests(nc, await parseManifests(manifest('after'), 'test'));
     await eventually(() => {
       assert.equal(controller.state.nodes.get('n1')?.labels['zone'], 'b');

@@ -8,7 +8,7 @@ import { encodeEvent } from '../../libs/codec/codec.js';
 import type { Envelope } from '../../libs/events/types.js';
 import { openLogReader } from '../../libs/nats/log-reader.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
-import { nodeCommandFilter, nodeSubject } from '../../libs/topology/names.js';
+import { lifeSubject, nodeCommandFilter } from '../../libs/topology/names.js';
 import { startNats, type TestNats } from '../support/nats-server.js';
 
 describe('log reader (real nats-server)', () => {
@@ -21,7 +21,7 @@ describe('log reader (real nats-server)', () => {
     await ensureTopology(nc);
     const js = jetstream(nc);
     for (let i = 0; i < 5; i++) {
-      await js.publish(nodeSubject(`n${i}`), encodeEvent({ type: 'NodeReady', v: 1, data: { node: `n${i}` } }));
+      await js.publish(lifeSubject(`n${i}`), encodeEvent({ type: 'NodeReady', v: 1, data: { node: `n${i}` } }));
     }
   });
 
@@ -48,7 +48,7 @@ describe('log reader (real nats-server)', () => {
 
   it('with a filter: delivers only matching messages and catches up after the last of them', async () => {
     const seen: number[] = [];
-    const reader = await openLogReader({ nc, filter: nodeSubject('n3'), onEnvelope: (e) => seen.push(e.seq) });
+    const reader = await openLogReader({ nc, filter: lifeSubject('n3'), onEnvelope: (e) => seen.push(e.seq) });
     await reader.caughtUp;
     await reader.stop();
     assert.deepEqual(seen, [4]);

@@ -259,7 +259,8 @@ describe('node administration (real nats-server)', () => {
     await eventually(() =>
       assert.deepEqual(controller.state.nodes.get('n2')?.taints.agent, [{ key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }]),
     );
-    const taintedAt = await lastNodeSeq(nc, 'n2');
+    // The controller has folded the agent's taint: every command after this point came after it.
+    const taintedAt = controller.state.seq;
     assert.deepEqual(
       effectiveTaints(controller.state.nodes.get('n2')!).map((t) => `${t.key}:${t.effect}`),
       ['node.kubernetes.io/memory-pressure:NoSchedule'],

@@ -57,6 +57,12 @@ export const EVENT_SAMPLES: EventSamples = {
     },
   },
   DaemonSetDeleted: { type: 'DaemonSetDeleted', v: 1, data: { ...DS, propagation: 'background' } },
+  NamespaceCreated: {
+    type: 'NamespaceCreated',
+    v: 1,
+    data: { name: 'logging', uid: '5d1c0b2a-7e6f-4a83-9c10-2f4e6a8b0c1d', labels: { team: 'logging' }, annotations: { 'example.com/owner': 'ops' } },
+  },
+  NamespaceDeleted: { type: 'NamespaceDeleted', v: 1, data: { name: 'logging', uid: '5d1c0b2a-7e6f-4a83-9c10-2f4e6a8b0c1d' } },
   NodeRegistered: {
     type: 'NodeRegistered',
     v: 1,

@@ -33,7 +33,9 @@ import {
   dsSubject,
   heartbeatSubject,
   lifeSubject,
+  namespaceSubject,
   nodeSubject,
+  nodeAdminSubject,
   podReportSubject,
   podRequestSubject,
   shardSubject,
@@ -65,12 +67,17 @@ function ownSubject(e: AnyEvent): string {
       return dsSubject(e.data.namespace.length % SLOTS, e.data.namespace, e.data.name);
     case 'DaemonSetStatusUpdated':
       return dsStatusSubject(0, e.data.namespace, e.data.name);
+    case 'NamespaceCreated':
+    case 'NamespaceDeleted':
+      return namespaceSubject(e.data.name);
     case 'NodeRegistered':
-    case 'NodeLabelsSet':
-    case 'NodeTaintsSet':
-    case 'NodeUnschedulableSet':
     case 'NodeDeregistered':
       return nodeSubject(e.data.node);
+    case 'NodeLabelsSet':
+    case 'NodeTaintsSet':
+      return e.data.source === 'agent' ? nodeSubject(e.data.node) : nodeAdminSubject(e.data.node);
+    case 'NodeUnschedulableSet':
+      return nodeAdminSubject(e.data.node);
     case 'NodeReady':
     case 'NodeNotReady':
       return lifeSubject(e.data.node);
@@ -204,11 +211,18 @@ function check(bytes: Uint8Array, rng: Rng, label: string): DecodeResult {
     assertFolds(event, label);
   } else if (node !== undefined) {
     assert.equal(l.ok, false, `${label}: ${event.type} about ${JSON.stringify(node)} accepted on ${subject}`);
-    assert.equal(!l.ok && classifyReason(l.reason), 'wrong-author', label);
+    // In its own subject family but about another node (authorship), or in another family.
+    assert.equal(!l.ok && classifyReason(l.reason), familyOfSubject(subject) === familyOfSubject(own) ? 'wrong-author' : 'wrong-subject', label);
   } else if (subject.startsWith('ev.node.') && subject.split('.').length === 3 && !subject.includes('%')) {
     assert.equal(l.ok, false, `${label}: ${event.type} accepted on a node's subject ${subject}`);
   }
   return r;
+}
+
+/** `ev.<family>.…` → family; `cmd.…`, `hb.…` → cmd, hb. */
+function familyOfSubject(subject: string): string {
+  const [first, second] = subject.split('.');
+  return first === 'ev' ? (second ?? '') : (first ?? '');
 }
 
 function encodeOrUndefined(value: unknown): Uint8Array | undefined {
@@ -379,6 +393,9 @@ describe('reject counters', () => {
     { reason: 'PodCreate v1: data.pod.name: expected string', cls: 'invalid' },
     { reason: 'NodeLabelsSet v1: data.labels: more than 1000 entries', cls: 'invalid' },
     { reason: 'NodeDeregistered on ev.node.n1 names another node than its subject', cls: 'wrong-author' },
+    { reason: 'NodeUnschedulableSet on "ev.node.n1": it belongs on ev.nodeadm.…', cls: 'wrong-subject' },
+    { reason: 'NodeTaintsSet (source admin) on "ev.node.n1": it belongs on ev.nodeadm.…', cls: 'wrong-subject' },
+    { reason: 'PodCreate on "ev.pod.3.n1": it belongs on cmd.…', cls: 'wrong-subject' },
     { reason: 'Heartbeat does not belong on the log', cls: 'wrong-stream' },
     { reason: 'something new', cls: 'other' },
     { reason: '', cls: 'other' },

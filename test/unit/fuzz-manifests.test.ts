@@ -172,7 +172,7 @@ function assertRefusal(message: string, label: string): void {
       current = 'yaml';
       continue;
     }
-    const invalid = /^The DaemonSet ".*" is invalid: (.*)$/s.exec(line);
+    const invalid = /^The (?:DaemonSet|Namespace) ".*" is invalid: (.*)$/s.exec(line);
     if (invalid || current === 'list') {
       // A validation refusal echoes keys and values from the manifest: escaped, never raw.
       assert.ok(!TERMINAL_CONTROL.test(line), `${label}: raw control character in ${JSON.stringify(line.slice(0, 200))}`);

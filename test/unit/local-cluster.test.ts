@@ -44,6 +44,7 @@ describe('parseLocalClusterConfig', () => {
       driver: 'process',
       logLevel: undefined,
       apiserverPort: 8001,
+      auth: false,
     });
   });
 
@@ -53,7 +54,7 @@ describe('parseLocalClusterConfig', () => {
 
   it('reads every variable', () => {
     assert.deepEqual(
-      config({ NODES: '5', CONTROLLERS: '2', NATS_PORT: '5222', DATA_DIR: '/tmp/x', DRIVER: 'sim', LOG_LEVEL: 'debug', APISERVER_PORT: '9001' }),
+      config({ NODES: '5', CONTROLLERS: '2', NATS_PORT: '5222', DATA_DIR: '/tmp/x', DRIVER: 'sim', LOG_LEVEL: 'debug', APISERVER_PORT: '9001', AUTH: '1' }),
       {
         natsUrl: 'nats://127.0.0.1:5222',
         embeddedNats: true,
@@ -67,6 +68,7 @@ describe('parseLocalClusterConfig', () => {
         driver: 'sim',
         logLevel: 'debug',
         apiserverPort: 9001,
+        auth: true,
       },
     );
   });
@@ -217,6 +219,33 @@ describe('linePrefixer', () => {
 
 describe('childSpecs', () => {
   const exe = { node: '/usr/bin/node', natsServer: '/usr/sbin/nats-server', distDir: '/repo/dist' };
+
+  it('AUTH=1: the server reads the authorization block, every process its own credentials, kubectl a token over https', () => {
+    const auth = {
+      authorization: 'authorization { users = [] }\n',
+      token: 'tok',
+      apiserverTls: { certFile: '/d/auth/apiserver-tls.crt', keyFile: '/d/auth/apiserver-tls.key', certPem: 'PEM' },
+    };
+    const specs = childSpecs(config({ NODES: '1', CONTROLLERS: '1', DATA_DIR: '/d', DRIVER: 'sim', APISERVER_PORT: '8001', AUTH: '1' }), exe, auth);
+    const byName = new Map(specs.map((spec) => [spec.name, spec]));
+    assert.deepEqual(byName.get('nats')?.args.slice(-2), ['-c', '/d/nats/auth-server.conf']);
+    assert.deepEqual(byName.get('nats')?.files, [{ path: '/d/nats/auth-server.conf', text: auth.authorization }]);
+    assert.equal(byName.get('controller-1')?.env['NATS_CREDS'], '/d/auth/controller.creds');
+    assert.equal(byName.get('node-1')?.env['NATS_CREDS'], '/d/auth/nodes/node-1.creds');
+    const api = byName.get('apiserver');
+    assert.deepEqual(
+      [api?.env['NATS_CREDS'], api?.env['APISERVER_TOKEN_FILE'], api?.env['APISERVER_TLS_CERT_FILE'], api?.env['APISERVER_TLS_KEY_FILE']],
+      ['/d/auth/apiserver.creds', '/d/auth/apiserver.token', '/d/auth/apiserver-tls.crt', '/d/auth/apiserver-tls.key'],
+    );
+    const kubeconfig = api?.files[0];
+    assert.equal(kubeconfig?.mode, 0o600);
+    assert.match(kubeconfig?.text ?? '', /server: "https:\/\/127\.0\.0\.1:8001", certificate-authority-data: "UEVN"/);
+    assert.match(kubeconfig?.text ?? '', /\n    token: "tok"\n/);
+  });
+
+  it('AUTH=1 without the credentials read first is a programming error', () => {
+    assert.throws(() => childSpecs(config({ AUTH: '1' }), exe), /AUTH=1 needs the credentials folder read first/);
+  });
 
   it('starts nats, then the controllers, then the agents, with their environment', () => {
     const specs = childSpecs(config({ NODES: '2', CONTROLLERS: '1', DATA_DIR: '/d', DRIVER: 'sim', LOG_LEVEL: 'warn', APISERVER_PORT: '0' }), exe);

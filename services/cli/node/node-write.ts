@@ -1,13 +1,14 @@
-// Writing a node's admin facts with optimistic concurrency: the last sequence of the node's
-// subject is read before the state is folded, and the write expects it, so a change made in
-// between (an agent's condition taints, another admin) is a Conflict instead of a lost update.
+// Writing a node's admin facts with optimistic concurrency: the last sequence of the node's admin
+// subject (`ev.nodeadm.<node>`, apart from the agent's own `ev.node.<node>`) is read before the
+// state is folded, and the write expects it, so another admin's change made in between is a
+// Conflict instead of a lost update.
 
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeRecord, State } from '../../../libs/core/state.js';
 import type { NodeLabelsSet, NodeTaintsSet, NodeUnschedulableSet } from '../../../libs/events/types.js';
 import { ConflictError, publishEvent } from '../../../libs/nats/publish.js';
-import { LOG_STREAM, nodeSubject } from '../../../libs/topology/names.js';
+import { LOG_STREAM, nodeAdminSubject } from '../../../libs/topology/names.js';
 import { CliError, notFound } from '../errors.js';
 import { loadState } from '../state-loader.js';
 
@@ -16,15 +17,15 @@ export type NodeAdminEvent = NodeLabelsSet | NodeTaintsSet | NodeUnschedulableSe
 /** The nodes named, each with the last sequence of its subject as read before the fold. */
 export interface NodesForWrite {
   readonly state: State;
-  /** Node name → last sequence of `nodeSubject(node)`; 0 when the subject is empty. */
+  /** Node name → last sequence of `nodeAdminSubject(node)`; 0 when the subject is empty. */
   readonly lastSeq: ReadonlyMap<string, number>;
 }
 
 /** Direct get `last_by_subj`, as apply's lastSpec does: the sequence to expect, or 0. */
 export async function lastNodeSeq(nc: NatsConnection, node: string): Promise<number> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   try {
-    const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: nodeSubject(node) });
+    const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: nodeAdminSubject(node) });
     return m?.seq ?? 0;
   } catch (err) {
     if ((err as { code?: number }).code === 10037 || /no message found|stream not found/i.test((err as Error).message)) return 0;
@@ -53,10 +54,10 @@ export function nodeConflict(name: string): CliError {
   );
 }
 
-/** Publishes an admin event on the node's subject, expecting `expectSeq` as its last sequence. */
+/** Publishes an admin event on the node's admin subject, expecting `expectSeq` as its last sequence. */
 export async function writeNodeEvent(nc: NatsConnection, event: NodeAdminEvent, expectSeq: number): Promise<void> {
   try {
-    await publishEvent(jetstream(nc), { subject: nodeSubject(event.data.node), event, expectLastSubjectSeq: expectSeq });
+    await publishEvent(jetstream(nc), { subject: nodeAdminSubject(event.data.node), event, expectLastSubjectSeq: expectSeq });
   } catch (err) {
     if (err instanceof ConflictError) throw nodeConflict(event.data.node);
     throw err;

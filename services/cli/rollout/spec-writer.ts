@@ -31,7 +31,7 @@ export async function readSpecTarget(nc: NatsConnection, namespace: string, name
   const settings = await readTopology(nc);
   if (!settings) throw notFound('daemonsets.apps', name);
   const subject = dsSubject(dsSlot(namespace, name, settings.slots), namespace, name);
-  const last = await lastSpec(await jetstreamManager(nc), subject);
+  const last = await lastSpec(await jetstreamManager(nc, { checkAPI: false }), subject);
   if (!last || last.event.type !== 'DaemonSetApplied') throw notFound('daemonsets.apps', name);
   return { subject, seq: last.seq, data: last.event.data };
 }
