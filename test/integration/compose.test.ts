@@ -21,7 +21,7 @@ interface ComposeService {
   readonly volumes?: readonly string[];
 }
 
-const SERVICES = ['agent-1', 'agent-2', 'agent-3', 'apiserver', 'controller-1', 'controller-2', 'nats-1', 'nats-2', 'nats-3'];
+const SERVICES = ['agent-1', 'agent-2', 'agent-3', 'apiserver', 'auth-init', 'controller-1', 'controller-2', 'nats-1', 'nats-2', 'nats-3'];
 const NATS = ['nats-1', 'nats-2', 'nats-3'] as const;
 const ALL_NATS_URLS = 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222';
 
@@ -122,6 +122,27 @@ describe('compose.yaml', () => {
     }
   });
 
+  it('has credentials always on: auth-init writes them first, every server reads auth.conf, every process its own .creds', () => {
+    const services = loadCompose();
+    assert.deepEqual((services['auth-init']?.['command'] as string[]).slice(1), ['bin/dsctl.js', 'auth', 'init', '/auth', '--nodes', 'node-1,node-2,node-3']);
+    for (const name of NATS) {
+      const service = services[name] ?? {};
+      assert.deepEqual((service['command'] as string[]).slice(0, 2), ['-c', '/auth/auth.conf'], `${name} reads the authorization block`);
+      assert.deepEqual(service['depends_on'], { 'auth-init': { condition: 'service_completed_successfully' } }, `${name} waits for the credentials`);
+    }
+    const creds = Object.fromEntries(
+      ['controller-1', 'controller-2', 'apiserver', 'agent-1', 'agent-2', 'agent-3'].map((name) => [name, environmentOf(services[name] ?? {})['NATS_CREDS']]),
+    );
+    assert.deepEqual(creds, {
+      'controller-1': '/auth/controller.creds',
+      'controller-2': '/auth/controller.creds',
+      apiserver: '/auth/apiserver.creds',
+      'agent-1': '/auth/nodes/node-1.creds',
+      'agent-2': '/auth/nodes/node-2.creds',
+      'agent-3': '/auth/nodes/node-3.creds',
+    });
+  });
+
   it('clusters nats-1..3 with JetStream: one name each, one cluster name, routes to the two others, a volume each', () => {
     const services = loadCompose();
     const commands = NATS.map((name) => {
@@ -144,7 +165,7 @@ describe('compose.yaml', () => {
         ['nats://nats-1:6222', 'nats://nats-2:6222'],
       ],
     );
-    assert.deepEqual(NATS.map((name) => services[name]?.volumes), [['nats-1-data:/data'], ['nats-2-data:/data'], ['nats-3-data:/data']]);
+    assert.deepEqual(NATS.map((name) => services[name]?.volumes), [['nats-1-data:/data', 'auth:/auth:ro'], ['nats-2-data:/data', 'auth:/auth:ro'], ['nats-3-data:/data', 'auth:/auth:ro']]);
   });
 
   it('runs two controllers with distinct ids, R3 streams and every NATS URL', () => {
