@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -22,7 +22,18 @@ export interface TestNats {
 export interface StartNatsOptions {
   /** Enable JetStream (default true). Ignored for 'env' and 'container' servers. */
   readonly jetstream?: boolean;
+  /**
+   * The text of a nats-server configuration file (`authorization { … }`, `tls { … }`, `include …`),
+   * written to `<storeDir>/server.conf` and passed with `-c`. The address, ports, server name and
+   * JetStream store stay on the command line, which takes precedence over the file. Only a
+   * 'process' server can take it: with NATS_URL set, or no nats-server binary, startNats throws
+   * (check `ownNatsServerUnavailable()` first and skip with its reason).
+   */
+  readonly configText?: string;
 }
+
+/** The name of the configuration file `configText` is written to, inside the store folder. */
+export const SERVER_CONFIG_FILE = 'server.conf';
 
 const BINARY_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/bin'];
 const READY_TIMEOUT_MS = 15_000;
@@ -55,13 +66,32 @@ export function natsServerBinary(): string | undefined {
  * nats-server when none of these is available.
  */
 export async function startNats(opts: StartNatsOptions = {}): Promise<TestNats> {
+  if (opts.configText !== undefined) {
+    const unavailable = ownNatsServerUnavailable();
+    if (unavailable !== undefined) throw new Error(`startNats({ configText }): ${unavailable}`);
+  }
   const envUrl = process.env['NATS_URL'];
   if (envUrl !== undefined && envUrl !== '') {
     return { url: envUrl, kind: 'env', stop: async () => undefined };
   }
   const binary = natsServerBinary();
-  if (binary !== undefined) return startNatsProcess(binary, opts.jetstream ?? true);
+  if (binary !== undefined) return startNatsProcess(binary, opts.jetstream ?? true, opts.configText);
   return startNatsContainer();
+}
+
+/**
+ * Why a test cannot start a nats-server of its own with its own configuration (authorization,
+ * TLS), or undefined when it can. Such a test skips with this reason: `describe(name, { skip }, …)`.
+ */
+export function ownNatsServerUnavailable(): string | undefined {
+  const envUrl = process.env['NATS_URL'];
+  if (envUrl !== undefined && envUrl !== '') {
+    return 'NATS_URL is set (a shared server): this test needs a nats-server of its own, started with its own configuration (authorization or TLS); unset NATS_URL to run it';
+  }
+  if (natsServerBinary() === undefined) {
+    return `no nats-server binary on PATH or in ${BINARY_DIRS.join(', ')}: this test needs a nats-server process of its own, started with its own configuration (\`apt-get install nats-server\`)`;
+  }
+  return undefined;
 }
 
 /** Finds a port that is free on 127.0.0.1 right now. */
@@ -89,15 +119,21 @@ interface Ports {
   readonly monitor: number;
 }
 
-async function startNatsProcess(binary: string, jetstream: boolean): Promise<TestNats> {
+async function startNatsProcess(binary: string, jetstream: boolean, configText?: string): Promise<TestNats> {
   const storeDir = await tempDir('nats-test-');
+  let configFile: string | undefined = undefined;
+  if (configText !== undefined) {
+    configFile = join(storeDir, SERVER_CONFIG_FILE);
+    await writeFile(configFile, configText, { mode: 0o600 });
+  }
   let lastError: unknown = undefined;
   for (let i = 0; i < BIND_ATTEMPTS; i++) {
     // Another process may take a port between freePort() and the server binding it: try again.
     const ports: Ports = { client: await freePort(), monitor: await freePort() };
+    const args = serverArgs(ports, storeDir, jetstream, configFile);
     try {
-      const child = await launch(binary, serverArgs(ports, storeDir, jetstream), ports);
-      return processHandle(binary, serverArgs(ports, storeDir, jetstream), ports, storeDir, child);
+      const child = await launch(binary, args, ports);
+      return processHandle(binary, args, ports, storeDir, child);
     } catch (error) {
       lastError = error;
     }
@@ -106,9 +142,10 @@ async function startNatsProcess(binary: string, jetstream: boolean): Promise<Tes
   throw new Error(`nats-server did not start after ${BIND_ATTEMPTS} attempts`, { cause: lastError });
 }
 
-function serverArgs(ports: Ports, storeDir: string, jetstream: boolean): string[] {
+function serverArgs(ports: Ports, storeDir: string, jetstream: boolean, configFile?: string): string[] {
   const args = ['-a', '127.0.0.1', '-p', String(ports.client), '-m', String(ports.monitor), '-n', `test-${ports.client}`];
-  return jetstream ? ['-js', '-sd', storeDir, ...args] : args;
+  const withConfig = configFile !== undefined ? ['-c', configFile, ...args] : args;
+  return jetstream ? ['-js', '-sd', storeDir, ...withConfig] : withConfig;
 }
 
 function processHandle(
