@@ -4,8 +4,9 @@
 // last message on the subject attacked) is exactly what it was before.
 //
 // How a refusal surfaces in @nats-io v3 (found by these tests):
-// - a request (a JetStream publish, any JetStream API call) to a forbidden subject rejects with
-//   PermissionViolationError `Permissions Violation for Publish to "<subject>"`;
+// - a request (a JetStream publish, any JetStream API call) to a forbidden subject rejects at once
+//   with a RequestError `Permissions Violation for Publish to "<subject>"` whose cause is the
+//   PermissionViolationError (operation 'publish', the subject) parsed from the server's `-ERR`;
 // - a core publish (heartbeats) returns normally: the server's `-ERR` arrives on the connection's
 //   status iterator as an `error` status carrying that PermissionViolationError;
 // - a subscription to a forbidden subject is closed, its `closed` promise resolving with
@@ -78,7 +79,7 @@ interface Position {
 const publishRefusal = (subject: string): string => `Permissions Violation for Publish to "${subject}"`;
 const subscribeRefusal = (subject: string): string => `Permissions Violation for Subscription to "${subject}"`;
 
-/** The sample of `type` rewritten to speak for `node`. */
+/** A sample event rewritten to speak for `node`. */
 function forNode<T extends AnyEvent>(event: T, node: string): T {
   return { ...event, data: { ...event.data, node } };
 }
@@ -106,7 +107,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
   };
   const peers: Peer[] = [];
 
-  const join_ = async (id: Identity): Promise<Peer> => {
+  const connectAs = async (id: Identity): Promise<Peer> => {
     const nc = await connectBus({
       url: nats.url,
       name: id.role === 'agent' ? `agent/${id.node!}` : id.role,
@@ -119,7 +120,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
       for await (const s of nc.status()) {
         if (s.type === 'error' && s.error instanceof PermissionViolationError) violations.push(s.error);
       }
-    })();
+    })().catch((err: unknown) => assert.fail(`the status loop of ${id.role} ${id.node ?? ''} failed: ${String(err)}`));
     const peer: Peer = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc, { checkAPI: false }), violations };
     peers.push(peer);
     return peer;
@@ -209,12 +210,12 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
     initAuthDir(authDir, [A, B]);
     const authConf = await readFile(join(authDir, AUTH_CONF), 'utf8');
     nats = await startNats({ configText: authConf });
-    admin = await join_({ role: 'admin' });
+    admin = await connectAs({ role: 'admin' });
     await ensureTopology(admin.nc);
-    controller = await join_({ role: 'controller' });
-    viewer = await join_({ role: 'viewer' });
-    agentA = await join_({ role: 'agent', node: A });
-    agentB = await join_({ role: 'agent', node: B });
+    controller = await connectAs({ role: 'controller' });
+    viewer = await connectAs({ role: 'viewer' });
+    agentA = await connectAs({ role: 'agent', node: A });
+    agentB = await connectAs({ role: 'agent', node: B });
     // Something on the log before the attacks: a DaemonSet and node B's registration.
     await written(dsSubject(SLOT, DS.namespace, DS.name), publishEvent(admin.js, { subject: dsSubject(SLOT, DS.namespace, DS.name), event: EVENT_SAMPLES.DaemonSetApplied }));
     await written(nodeSubject(B), publishEvent(agentB.js, { subject: nodeSubject(B), event: forNode(EVENT_SAMPLES.NodeRegistered, B) }));
