@@ -2,12 +2,13 @@
 // heartbeat stream keeps only the last one per node, so a controller that starts can see when
 // each node was last heard from without waiting a whole heartbeat interval.
 
-import { jetstream, jetstreamManager, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeEvent, decodeEvent } from '../codec/codec.js';
 import type { Heartbeat } from '../events/types.js';
 import { HEARTBEAT_ALL_FILTER, HEARTBEAT_STREAM, heartbeatSubject } from '../topology/names.js';
 import { checkAuthor } from './authorship.js';
+import { managerOf } from './subject-reads.js';
 
 export function publishHeartbeat(nc: NatsConnection, hb: Heartbeat): void {
   nc.publish(heartbeatSubject(hb.data.node), encodeEvent(hb));
@@ -16,7 +17,7 @@ export function publishHeartbeat(nc: NatsConnection, hb: Heartbeat): void {
 /** The stream time (ms) of the last heartbeat of every node that has one. */
 export async function readLastHeartbeats(nc: NatsConnection): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const jsm = await managerOf(nc);
   const info = await jsm.streams.info(HEARTBEAT_STREAM);
   if (info.state.messages === 0) return out;
   const consumer = await jetstream(nc).consumers.get(HEARTBEAT_STREAM, {

@@ -241,7 +241,7 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
   // Time travel reads up to a point and stops there.
   if (opts.untilSeq !== undefined) void caughtUp.then(() => stop());
 
-  const lastSeqNow = (): Promise<number> => retry(() => lastSeqOf(jsm), opts, () => false);
+  const lastSeqNow = (): Promise<number> => retry(() => lastSeqOf(jsm), opts, () => stopped);
   return { caughtUp, done, lastSeq: () => last, lastSeqNow, stop };
 }
 

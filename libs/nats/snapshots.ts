@@ -3,13 +3,13 @@
 // that is corrupt, of another format, of another slot count, or ahead of / from another log
 // stream is ignored with a reason, and the caller replays from the start.
 
-import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeValue, encodeValue } from '../codec/codec.js';
 import { fromSnapshot, toSnapshot, type SnapshotData } from '../core/snapshot.js';
 import type { State } from '../core/state.js';
 import { LOG_STREAM, SNAPSHOT_BUCKET, SNAPSHOT_OBJECT } from '../topology/names.js';
+import { managerOf } from './subject-reads.js';
 
 export type SnapshotLookup =
   | { readonly found: true; readonly state: State; readonly data: SnapshotData; readonly bytes: number }
@@ -25,7 +25,7 @@ async function bucket(nc: NatsConnection, create: boolean): Promise<ObjectStore 
 }
 
 export async function logStreamIdentity(nc: NatsConnection): Promise<{ created: string; firstSeq: number; lastSeq: number }> {
-  const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(LOG_STREAM);
+  const info = await (await managerOf(nc)).streams.info(LOG_STREAM);
   return { created: info.created, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
 }
 

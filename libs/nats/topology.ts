@@ -1,8 +1,9 @@
 // Creating the topology (streams and KV buckets) idempotently, and reading its settings.
 
-import { jetstreamManager, type JetStreamManager, type StreamConfig, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
+import { type JetStreamManager, type StreamConfig, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { managerOf } from './subject-reads.js';
 import {
   CONFIG_BUCKET,
   CONFIG_SLOTS_KEY,
@@ -104,7 +105,7 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
 export async function ensureTopology(nc: NatsConnection, opts: EnsureOptions = {}): Promise<TopologySettings> {
   checkServer(nc);
   const replicas = opts.replicas ?? 1;
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const jsm = await managerOf(nc);
   for (const cfg of streamConfigs(replicas)) await ensureStream(jsm, cfg);
   const kvm = new Kvm(nc);
   const config = await kvm.create(CONFIG_BUCKET, { history: 1, replicas });

@@ -1,13 +1,11 @@
 // What every write of the facade shares: the bus, the read model it waits on (a write returns
-// the object as served once the log entry it wrote has been folded: read-your-writes), and the
-// last sequence of a subject, read directly, for optimistic concurrency.
+// the object as served once the log entry it wrote has been folded: read-your-writes). The last
+// sequence of a subject, for optimistic concurrency, is libs/nats/subject-reads.ts lastOnSubject.
 
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { decodeEvent } from '../../libs/codec/codec.js';
-import type { LogEvent } from '../../libs/events/types.js';
-import { LOG_STREAM } from '../../libs/topology/names.js';
+import { managerOf } from '../../libs/nats/subject-reads.js';
 import type { ReadModel } from './read-model.js';
 
 export interface WriteContext {
@@ -18,25 +16,7 @@ export interface WriteContext {
 }
 
 export async function createWriteContext(nc: NatsConnection, model: ReadModel, log: Logger): Promise<WriteContext> {
-  return { js: jetstream(nc), jsm: await jetstreamManager(nc), model, log };
-}
-
-export interface LastOnSubject {
-  readonly seq: number;
-  readonly event: LogEvent | undefined;
-}
-
-/** The last message of a subject (a direct get), 0 when the subject is empty. */
-export async function lastOnSubject(jsm: JetStreamManager, subject: string): Promise<LastOnSubject> {
-  try {
-    const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
-    if (!m) return { seq: 0, event: undefined };
-    const r = decodeEvent(m.data);
-    return { seq: m.seq, event: r.ok && r.event.type !== 'Heartbeat' ? r.event : undefined };
-  } catch (err) {
-    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return { seq: 0, event: undefined };
-    throw err;
-  }
+  return { js: jetstream(nc), jsm: await managerOf(nc), model, log };
 }
 
 /** How many times a write that lost a race is decided again on the caught-up read model. */

@@ -15,7 +15,8 @@ import { dsSubject, namespaceSubject } from '../../libs/topology/names.js';
 import { alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound } from './api-errors.js';
 import { checkApplyIdentity, NAMESPACES, type WriteOptions, type WriteResult } from './daemonset-writes.js';
 import { validateFields } from './field-validation.js';
-import { lastOnSubject, WRITE_ATTEMPTS, type WriteContext } from './log-writes.js';
+import { lastOnSubject } from '../../libs/nats/subject-reads.js';
+import { WRITE_ATTEMPTS, type WriteContext } from './log-writes.js';
 import { applyPatch, type PatchType } from './patch-types.js';
 import type { Json } from './patch.js';
 

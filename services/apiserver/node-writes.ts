@@ -16,7 +16,8 @@ import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { nodeAdminSubject } from '../../libs/topology/names.js';
 import { badRequest, conflict, invalid, notFound, type GroupResource } from './api-errors.js';
 import type { WriteResult } from './daemonset-writes.js';
-import { lastOnSubject, WRITE_ATTEMPTS, type WriteContext } from './log-writes.js';
+import { lastOnSubject } from '../../libs/nats/subject-reads.js';
+import { WRITE_ATTEMPTS, type WriteContext } from './log-writes.js';
 import { applyPatch, type PatchType } from './patch-types.js';
 import type { Json } from './patch.js';
 

@@ -7,20 +7,20 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type * as Yaml from 'yaml';
-import { decodeEvent } from '../../libs/codec/codec.js';
 import { canonicalJson } from '../../libs/core/template-hash.js';
 import { derivedNamespaceUid, isBuiltinNamespace, namespaceExists } from '../../libs/core/namespaces.js';
-import type { DaemonSetApplied, DaemonSetDeleted, NamespaceCreated, NamespaceDeleted } from '../../libs/events/types.js';
+import type { DaemonSetApplied, DaemonSetDeleted, LogEvent, NamespaceCreated, NamespaceDeleted } from '../../libs/events/types.js';
 import { parseNamespace, type NamespaceManifest } from '../../libs/model/namespace-manifest.js';
 import { defaultDaemonSetSpec } from '../../libs/model/defaults.js';
 import type { DaemonSetManifest, FieldError, Labels } from '../../libs/model/types.js';
 import { formatFieldErrors, parseDaemonSet, validateDaemonSetUpdate } from '../../libs/model/validate.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
+import { lastOnSubject, managerOf } from '../../libs/nats/subject-reads.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
-import { dsSubject, LOG_STREAM, namespaceSubject } from '../../libs/topology/names.js';
+import { dsSubject, namespaceSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { CliError } from './errors.js';
 import { loadState } from './state-loader.js';
@@ -160,41 +160,31 @@ export interface LastSpec {
   readonly event: DaemonSetApplied | DaemonSetDeleted;
 }
 
+/** The last event of `subject` when it is one of `types`; a CliError when the last record is something else. */
+async function lastOfTypes<T extends LogEvent['type']>(
+  jsm: JetStreamManager,
+  subject: string,
+  types: readonly T[],
+): Promise<{ seq: number; event: Extract<LogEvent, { type: T }> } | undefined> {
+  const last = await lastOnSubject(jsm, subject);
+  if (last.seq === 0) return undefined;
+  const event = last.event;
+  if (event === undefined || !(types as readonly string[]).includes(event.type)) {
+    throw new CliError(`error: the last record of ${subject} (seq ${last.seq}) is unreadable: ${event?.type ?? last.reason ?? 'unknown'}`);
+  }
+  return { seq: last.seq, event: event as Extract<LogEvent, { type: T }> };
+}
+
 /** The last spec event of one DaemonSet (a direct get of the subject's last message), if any. */
-export async function lastSpec(jsm: JetStreamManager, subject: string): Promise<LastSpec | undefined> {
-  let m;
-  try {
-    m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
-  } catch (err) {
-    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return undefined;
-    throw err;
-  }
-  if (!m) return undefined;
-  const r = decodeEvent(m.data);
-  if (!r.ok || (r.event.type !== 'DaemonSetApplied' && r.event.type !== 'DaemonSetDeleted')) {
-    throw new CliError(`error: the last record of ${subject} (seq ${m.seq}) is unreadable: ${r.ok ? r.event.type : r.reason}`);
-  }
-  return { seq: m.seq, event: r.event };
+export function lastSpec(jsm: JetStreamManager, subject: string): Promise<LastSpec | undefined> {
+  return lastOfTypes(jsm, subject, ['DaemonSetApplied', 'DaemonSetDeleted']);
 }
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
 /** The last event of a namespace's subject, if any. */
-export async function lastNamespaceEvent(jsm: JetStreamManager, name: string): Promise<{ seq: number; event: NamespaceCreated | NamespaceDeleted } | undefined> {
-  const subject = namespaceSubject(name);
-  let m;
-  try {
-    m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
-  } catch (err) {
-    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return undefined;
-    throw err;
-  }
-  if (!m) return undefined;
-  const r = decodeEvent(m.data);
-  if (!r.ok || (r.event.type !== 'NamespaceCreated' && r.event.type !== 'NamespaceDeleted')) {
-    throw new CliError(`error: the last record of ${subject} (seq ${m.seq}) is unreadable: ${r.ok ? r.event.type : r.reason}`);
-  }
-  return { seq: m.seq, event: r.event };
+export function lastNamespaceEvent(jsm: JetStreamManager, name: string): Promise<{ seq: number; event: NamespaceCreated | NamespaceDeleted } | undefined> {
+  return lastOfTypes(jsm, namespaceSubject(name), ['NamespaceCreated', 'NamespaceDeleted']);
 }
 
 function sameMap(a: Labels, b: Labels): boolean {
@@ -231,7 +221,7 @@ async function planNamespace(jsm: JetStreamManager, ns: NamespaceManifest): Prom
 
 export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments): Promise<{ lines: string[]; notes: string[] }> {
   const { slots } = await ensureTopology(nc);
-  const jsm = await jetstreamManager(nc);
+  const jsm = await managerOf(nc);
   const js = jetstream(nc);
   const lines: string[] = [];
   const notes = parsed.skipped.map((s) => `note: skipping ${s}: dsctl manages Namespaces and DaemonSets only`);

@@ -1,7 +1,7 @@
 // dsctl: kubectl's verbs, flags and output for DaemonSets, their pods and nodes, over the log.
 
 import { Command, Option } from 'commander';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseSelectorString } from '../../libs/model/selectors.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
@@ -26,6 +26,7 @@ import { openLogReader } from '../../libs/nats/log-reader.js';
 import { DEFAULT_SLOTS } from '../../libs/topology/names.js';
 import { loadState, type LoadOptions } from './state-loader.js';
 import { deleteNamespace, kindAndName } from './namespaces.js';
+import { managerOf } from '../../libs/nats/subject-reads.js';
 
 async function runGet(program: Command, kindArg: string, nameArg: string | undefined, flags: GetFlags, load: LoadOptions): Promise<number> {
   const lower = kindArg.toLowerCase();
@@ -154,7 +155,7 @@ export function buildProgram(): Command {
         const settings = await readTopology(nc);
         if (!settings) throw notFound('daemonsets.apps', name);
         const subject = dsSubject(dsSlot(flags.namespace, name, settings.slots), flags.namespace, name);
-        const last = await lastSpec(await jetstreamManager(nc, { checkAPI: false }), subject);
+        const last = await lastSpec(await managerOf(nc), subject);
         if (!last || last.event.type !== 'DaemonSetApplied') throw notFound('daemonsets.apps', name);
         try {
           await publishEvent(jetstream(nc), {

@@ -3,7 +3,7 @@
 // namespace deleted in the background, then NamespaceDeleted, every write stating the last
 // sequence of its subject.
 
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { namespaceDeletion, UNDELETABLE_NAMESPACE } from '../../libs/core/namespaces.js';
 import type { GetKind } from '../../libs/present/get.js';
@@ -13,6 +13,7 @@ import { lastNamespaceEvent } from './apply.js';
 import { splitKindName } from './context.js';
 import { CliError, notFound } from './errors.js';
 import { loadState } from './state-loader.js';
+import { managerOf } from '../../libs/nats/subject-reads.js';
 
 const NAMESPACE_KINDS = new Set(['ns', 'namespace', 'namespaces']);
 
@@ -37,7 +38,7 @@ export async function deleteNamespace(nc: NatsConnection, name: string): Promise
     throw notFound('namespaces', name);
   }
   const js = jetstream(nc);
-  const expectNs = (await lastNamespaceEvent(await jetstreamManager(nc), name))?.seq ?? 0;
+  const expectNs = (await lastNamespaceEvent(await managerOf(nc), name))?.seq ?? 0;
   try {
     for (const { ds, event } of plan.daemonSets) {
       await publishEvent(js, { subject: dsSubject(ds.slot, ds.namespace, ds.name), event, expectLastSubjectSeq: ds.lastSpecSeq });

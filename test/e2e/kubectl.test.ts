@@ -7,7 +7,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fluentdDaemonSet, fluentdManifest } from '../support/manifests.js';
+import { fluentdDaemonSet, fluentdManifest, ssaDaemonSetYaml } from '../support/manifests.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, startNats, type TestNats } from '../support/nats-server.js';
 import { spawnService, type ServiceProcess } from '../support/processes.js';
@@ -163,22 +163,7 @@ users:
   });
 
   it('kubectl apply --server-side creates, then merges (a label added by kubectl label stays)', async () => {
-    const manifest = (image: string): string => `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: ssa
-  namespace: logging
-spec:
-  selector:
-    matchLabels: {name: ssa}
-  template:
-    metadata:
-      labels: {name: ssa}
-    spec:
-      containers:
-      - name: main
-        image: ${image}
-`;
+    const manifest = ssaDaemonSetYaml;
     const created = await kubectl(['apply', '--server-side', '-f', '-'], manifest('nginx:1'));
     assert.deepEqual([created.code, created.stdout, created.stderr], [0, 'daemonset.apps/ssa serverside-applied\n', '']);
     assert.equal(await ok('label', 'ds', 'ssa', '-n', 'logging', 'owner=ops'), 'daemonset.apps/ssa labeled\n');

@@ -17,6 +17,7 @@ import { startReadModel, type ReadModel } from '../../services/apiserver/read-mo
 import { startApiServer, type ApiServer } from '../../services/apiserver/server.js';
 import { eventually } from '../support/eventually.js';
 import { startInProcessCluster, type InProcessCluster } from '../support/in-process-cluster.js';
+import { ssaDaemonSetYaml } from '../support/manifests.js';
 
 const silent = pino({ level: 'silent' });
 const TOKEN = 'kubectl-token-7f3a9c';
@@ -142,22 +143,7 @@ describe('API facade: namespaces, server-side apply, fieldValidation, bearer tok
   });
 
   it('server-side apply (YAML) creates a missing DaemonSet (201), then merges: applied fields replace, others stay', async () => {
-    const yaml = (image: string): string => `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: ssa
-  namespace: logging
-spec:
-  selector:
-    matchLabels: {name: ssa}
-  template:
-    metadata:
-      labels: {name: ssa}
-    spec:
-      containers:
-      - name: main
-        image: ${image}
-`;
+    const yaml = ssaDaemonSetYaml;
     const path = '/apis/apps/v1/namespaces/logging/daemonsets/ssa?fieldManager=kubectl&fieldValidation=Strict';
     const created = await call('PATCH', path, { text: yaml('nginx:1'), contentType: 'application/apply-patch+yaml' });
     assert.deepEqual([created.code, at(created.body, 'spec', 'template', 'spec', 'containers', 0, 'image'), at(created.body, 'metadata', 'generation')], [201, 'nginx:1', 1]);

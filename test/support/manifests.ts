@@ -72,3 +72,23 @@ export function fluentdDaemonSet(): string {
   const docs = fluentdManifest().split(/^---$/m);
   return docs.find((d) => /^kind: DaemonSet$/m.test(d))?.trimStart() ?? FLUENTD_DAEMONSET_YAML;
 }
+
+/** A minimal DaemonSet `ssa` in namespace logging, for the server-side apply tests. */
+export function ssaDaemonSetYaml(image: string): string {
+  return `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ssa
+  namespace: logging
+spec:
+  selector:
+    matchLabels: {name: ssa}
+  template:
+    metadata:
+      labels: {name: ssa}
+    spec:
+      containers:
+      - name: main
+        image: ${image}
+`;
+}

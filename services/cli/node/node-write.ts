@@ -3,12 +3,13 @@
 // state is folded, and the write expects it, so another admin's change made in between is a
 // Conflict instead of a lost update.
 
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeRecord, State } from '../../../libs/core/state.js';
 import type { NodeLabelsSet, NodeTaintsSet, NodeUnschedulableSet } from '../../../libs/events/types.js';
 import { ConflictError, publishEvent } from '../../../libs/nats/publish.js';
-import { LOG_STREAM, nodeAdminSubject } from '../../../libs/topology/names.js';
+import { lastOnSubject, managerOf } from '../../../libs/nats/subject-reads.js';
+import { nodeAdminSubject } from '../../../libs/topology/names.js';
 import { CliError, notFound } from '../errors.js';
 import { loadState } from '../state-loader.js';
 
@@ -21,16 +22,9 @@ export interface NodesForWrite {
   readonly lastSeq: ReadonlyMap<string, number>;
 }
 
-/** Direct get `last_by_subj`, as apply's lastSpec does: the sequence to expect, or 0. */
+/** The sequence an admin write of `node` must expect (0 when its admin subject is empty). */
 export async function lastNodeSeq(nc: NatsConnection, node: string): Promise<number> {
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
-  try {
-    const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: nodeAdminSubject(node) });
-    return m?.seq ?? 0;
-  } catch (err) {
-    if ((err as { code?: number }).code === 10037 || /no message found|stream not found/i.test((err as Error).message)) return 0;
-    throw err;
-  }
+  return (await lastOnSubject(await managerOf(nc), nodeAdminSubject(node))).seq;
 }
 
 /** Reads the subjects' positions first, then folds: whatever lands after the read conflicts. */

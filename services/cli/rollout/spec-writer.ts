@@ -3,7 +3,7 @@
 // sequence it was decided on (optimistic concurrency, as `apply` does). The result is validated
 // and defaulted exactly as `apply` would, so an undo writes its revision's template byte for byte.
 
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DsRecord } from '../../../libs/core/state.js';
 import { canonicalJson } from '../../../libs/core/template-hash.js';
@@ -17,6 +17,7 @@ import { dsSubject } from '../../../libs/topology/names.js';
 import { dsSlot } from '../../../libs/topology/slot.js';
 import { lastSpec } from '../apply.js';
 import { CliError, notFound } from '../errors.js';
+import { managerOf } from '../../../libs/nats/subject-reads.js';
 
 /** A DaemonSet as its last spec event wrote it, and where that event is. */
 export interface SpecTarget {
@@ -31,7 +32,7 @@ export async function readSpecTarget(nc: NatsConnection, namespace: string, name
   const settings = await readTopology(nc);
   if (!settings) throw notFound('daemonsets.apps', name);
   const subject = dsSubject(dsSlot(namespace, name, settings.slots), namespace, name);
-  const last = await lastSpec(await jetstreamManager(nc, { checkAPI: false }), subject);
+  const last = await lastSpec(await managerOf(nc), subject);
   if (!last || last.event.type !== 'DaemonSetApplied') throw notFound('daemonsets.apps', name);
   return { subject, seq: last.seq, data: last.event.data };
 }

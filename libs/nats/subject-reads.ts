@@ -1,0 +1,40 @@
+// Reading the log without a consumer: the JetStream manager every process uses, and the last
+// message of one subject (a direct get), which writers name for optimistic concurrency.
+
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeEvent } from '../codec/codec.js';
+import type { LogEvent } from '../events/types.js';
+import { LOG_STREAM } from '../topology/names.js';
+
+/**
+ * A JetStream manager that skips the account-info request on creation: only the meta leader
+ * answers it, so in a cluster that has just lost a server it times out (5 s) for nothing.
+ */
+export function managerOf(nc: NatsConnection): Promise<JetStreamManager> {
+  return jetstreamManager(nc, { checkAPI: false });
+}
+
+export interface LastOnSubject {
+  /** The last message's sequence; 0 when the subject is empty. */
+  readonly seq: number;
+  /** Its event, or undefined (empty subject, or a message that does not decode: `reason` says why). */
+  readonly event: LogEvent | undefined;
+  readonly reason?: string;
+}
+
+/** The last message of `subject` on the log, decoded. */
+export async function lastOnSubject(jsm: JetStreamManager, subject: string): Promise<LastOnSubject> {
+  let m;
+  try {
+    m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
+  } catch (err) {
+    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return { seq: 0, event: undefined };
+    throw err;
+  }
+  if (!m) return { seq: 0, event: undefined };
+  const r = decodeEvent(m.data);
+  if (!r.ok) return { seq: m.seq, event: undefined, reason: r.reason };
+  if (r.event.type === 'Heartbeat') return { seq: m.seq, event: undefined, reason: 'a Heartbeat on the log' };
+  return { seq: m.seq, event: r.event };
+}
