@@ -19,11 +19,15 @@
 // | AUTH        | 0              | 1: credentials on. `dsctl auth init` writes DATA_DIR/auth (kept |
 // |             |                | across starts); the server refuses connections without them;   |
 // |             |                | each process gets its own NATS_CREDS; the API facade a token   |
+// | TLS         | 0              | 1: the embedded servers require TLS from clients (routes stay  |
+// |             |                | plain). openssl makes a CA and a certificate for 127.0.0.1 and |
+// |             |                | localhost in DATA_DIR/tls (kept across starts); every process  |
+// |             |                | gets tls:// URLs and NATS_TLS_CA. Not with NATS_URL            |
 // Any other variable (HEARTBEAT_INTERVAL_MS, SIM_*_DELAY_MS, ...) passes through to the services;
 // STREAM_REPLICAS too, except that in a cluster the launcher checks it (1..N) and defaults it to N.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -83,6 +87,8 @@ export interface LocalClusterConfig {
   readonly apiserverPort: number;
   /** AUTH=1: credentials on (DATA_DIR/auth), every process and the API facade require them. */
   readonly auth: boolean;
+  /** TLS=1: the embedded servers require TLS from clients, with a CA made in DATA_DIR/tls. */
+  readonly tls: boolean;
 }
 
 /** The credentials folder `npm start` writes when AUTH=1. */
@@ -112,6 +118,63 @@ export function apiserverCertArgs(certFile: string, keyFile: string): string[] {
   ];
 }
 
+/** The bus's TLS files `npm start` makes when TLS=1, all in DATA_DIR/tls, all mode 0600. */
+export interface BusTlsFiles {
+  /** The self-signed CA every client trusts (NATS_TLS_CA). */
+  readonly caFile: string;
+  /** The CA's key: kept to sign the server certificate again when it is missing. */
+  readonly caKeyFile: string;
+  /** The servers' certificate, for IP:127.0.0.1 and DNS:localhost, signed by the CA. */
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** The folder of the bus's TLS files (TLS=1). */
+export function tlsDirOf(config: LocalClusterConfig): string {
+  return join(config.dataDir, 'tls');
+}
+
+export function busTlsFiles(config: LocalClusterConfig): BusTlsFiles {
+  const dir = tlsDirOf(config);
+  return { caFile: join(dir, 'ca.crt'), caKeyFile: join(dir, 'ca.key'), certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') };
+}
+
+const EC_KEY_ARGS = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'] as const;
+const CERT_DAYS = '825';
+
+/** The openssl command line that makes the bus's self-signed CA. */
+export function busCaArgs(files: BusTlsFiles): string[] {
+  return [
+    'req', '-x509', ...EC_KEY_ARGS, '-days', CERT_DAYS, '-subj', '/CN=daemonset-js local CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout', files.caKeyFile, '-out', files.caFile,
+  ];
+}
+
+/** The openssl command line that makes the servers' key and certificate request. */
+export function busServerRequestArgs(files: BusTlsFiles, csrFile: string): string[] {
+  return ['req', ...EC_KEY_ARGS, '-subj', '/CN=daemonset-js nats-server', '-keyout', files.keyFile, '-out', csrFile];
+}
+
+/**
+ * The extensions of the servers' certificate. nats.js connects to an IP address with an empty TLS
+ * server name, and Node then checks the certificate against `localhost`: hence DNS:localhost too.
+ */
+export const BUS_SERVER_EXTENSIONS = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n';
+
+/** The openssl command line that signs the servers' request with the CA (`extFile` holds BUS_SERVER_EXTENSIONS). */
+export function busServerSignArgs(files: BusTlsFiles, csrFile: string, extFile: string): string[] {
+  return [
+    'x509', '-req', '-in', csrFile, '-CA', files.caFile, '-CAkey', files.caKeyFile, '-CAcreateserial',
+    '-days', CERT_DAYS, '-extfile', extFile, '-out', files.certFile,
+  ];
+}
+
+/** The nats-server `tls` block: client connections only (a cluster's routes have their own, which stays off). */
+export function natsTlsBlock(files: BusTlsFiles): string {
+  return ['tls {', `  cert_file: ${JSON.stringify(files.certFile)}`, `  key_file: ${JSON.stringify(files.keyFile)}`, '  timeout: 2', '}', ''].join('\n');
+}
+
 export type ConfigResult =
   | { readonly ok: true; readonly config: LocalClusterConfig }
   | { readonly ok: false; readonly errors: readonly string[] };
@@ -132,6 +195,15 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     return fallback;
   }
   return value;
+}
+
+/** A switch: 1/true/yes or 0/false/no (unset is off). */
+function onOff(env: Env, name: string, meaning: string, errors: string[]): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase();
+  if (raw === undefined || raw === '0' || raw === 'false' || raw === 'no') return false;
+  if (raw === '1' || raw === 'true' || raw === 'yes') return true;
+  errors.push(`${name}=${JSON.stringify(env[name])}: expected 1 (${meaning}) or 0`);
+  return false;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], errors: string[]): T | undefined {
@@ -155,9 +227,11 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
   const apiserverPort = integer(env, 'APISERVER_PORT', d.apiserverPort, 0, 65535, errors);
   const dataDir = resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? d.dataDir);
   const externalUrl = nonEmpty(env, 'NATS_URL');
-  const authRaw = nonEmpty(env, 'AUTH')?.toLowerCase();
-  const auth = authRaw === undefined || authRaw === '0' || authRaw === 'false' || authRaw === 'no' ? false : authRaw === '1' || authRaw === 'true' || authRaw === 'yes' ? true : undefined;
-  if (auth === undefined) errors.push(`AUTH=${JSON.stringify(env['AUTH'])}: expected 1 (credentials on) or 0`);
+  const auth = onOff(env, 'AUTH', 'credentials on', errors);
+  const tls = onOff(env, 'TLS', 'TLS on the bus', errors);
+  if (tls && externalUrl !== undefined) {
+    errors.push('TLS=1 makes certificates for the servers the launcher starts, NATS_URL uses running ones: for yours set NATS_TLS_CA (and a tls:// URL) instead');
+  }
   const lastMonitorPort = natsPort + d.monitorPortOffset + natsCluster - 1;
   if (lastMonitorPort > 65535) {
     errors.push(
@@ -172,9 +246,11 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
   const streamReplicas =
     natsCluster > 1 ? integer(env, 'STREAM_REPLICAS', natsCluster, 1, natsCluster, errors) : undefined;
   if (errors.length > 0) return { ok: false, errors };
+  // The scheme is for people reading it: the client follows the server's INFO (tls_required).
+  const scheme = tls ? 'tls' : 'nats';
   const natsUrl =
     externalUrl ??
-    Array.from({ length: natsCluster }, (_, i) => `nats://127.0.0.1:${natsPort + i}`).join(',');
+    Array.from({ length: natsCluster }, (_, i) => `${scheme}://127.0.0.1:${natsPort + i}`).join(',');
   return {
     ok: true,
     config: Object.freeze({
@@ -190,7 +266,8 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
       driver,
       logLevel,
       apiserverPort,
-      auth: auth ?? false,
+      auth,
+      tls,
     }),
   };
 }
@@ -333,8 +410,8 @@ export function natsMembers(config: LocalClusterConfig): NatsMember[] {
   }));
 }
 
-export function natsUrlOf(member: NatsMember): string {
-  return `nats://${member.host}:${member.clientPort}`;
+export function natsUrlOf(member: NatsMember, tls = false): string {
+  return `${tls ? 'tls' : 'nats'}://${member.host}:${member.clientPort}`;
 }
 
 /** Where a clustered member's config file goes. */
@@ -376,9 +453,19 @@ export function natsClusterConf(clusterName: string, self: NatsMember, members: 
   ].join('\n');
 }
 
-/** The config file of a lone embedded server with AUTH=1: only the authorization block (the flags say the rest). */
-export function natsAuthConfPath(config: LocalClusterConfig): string {
-  return join(config.dataDir, 'nats', 'auth-server.conf');
+/**
+ * The config file of a lone embedded server with AUTH=1 or TLS=1: only what the flags cannot say,
+ * the `tls` and `authorization` blocks. `auth-server.conf` with AUTH=1 (TLS or not), else
+ * `tls-server.conf`; undefined when neither is on.
+ */
+export function natsServerConfPath(config: LocalClusterConfig): string | undefined {
+  if (!config.auth && !config.tls) return undefined;
+  return join(config.dataDir, 'nats', config.auth ? 'auth-server.conf' : 'tls-server.conf');
+}
+
+/** The blocks every embedded server's config gets on top of its own: `tls` (TLS=1), then `authorization` (AUTH=1). */
+export function natsSecurityConf(auth: AuthMaterial | undefined, tls: BusTlsFiles | undefined): string {
+  return [tls ? natsTlsBlock(tls) : '', auth ? auth.authorization : ''].filter((text) => text !== '').join('\n');
 }
 
 /** The command line of a lone embedded server. */
@@ -436,29 +523,33 @@ export function agentsWaitForTopology(config: LocalClusterConfig): boolean {
 }
 
 /** Every child of the cluster, in start order: nats (when embedded), controllers, agents. */
-export function childSpecs(config: LocalClusterConfig, exe: Executables, auth?: AuthMaterial): ChildSpec[] {
+export function childSpecs(config: LocalClusterConfig, exe: Executables, auth?: AuthMaterial, tls?: BusTlsFiles): ChildSpec[] {
   if (config.auth && auth === undefined) throw new Error('AUTH=1 needs the credentials folder read first');
+  if (config.tls && tls === undefined) throw new Error('TLS=1 needs the TLS files made first');
   const authDir = authDirOf(config);
   const creds = (env: Record<string, string>, id: Parameters<typeof credsPath>[1]): Record<string, string> =>
     config.auth ? { ...env, NATS_CREDS: credsPath(authDir, id) } : env;
   const common: Record<string, string> = { NATS_URL: config.natsUrl };
+  if (tls) common['NATS_TLS_CA'] = tls.caFile;
   if (config.logLevel !== undefined) common['LOG_LEVEL'] = config.logLevel;
   const specs: ChildSpec[] = [];
   const members = natsMembers(config);
+  const security = natsSecurityConf(auth, tls);
+  const loneConf = natsServerConfPath(config);
   for (const member of members) {
     const clustered = member.clusterPort !== undefined;
     specs.push({
       name: member.name,
       role: 'nats',
       command: exe.natsServer ?? 'nats-server',
-      args: clustered ? ['-c', natsConfPath(member)] : [...natsServerArgs(config), ...(auth ? ['-c', natsAuthConfPath(config)] : [])],
+      args: clustered ? ['-c', natsConfPath(member)] : [...natsServerArgs(config), ...(loneConf !== undefined ? ['-c', loneConf] : [])],
       env: {},
       dir: member.storeDir,
       stopSignal: 'SIGINT',
       files: clustered
-        ? [{ path: natsConfPath(member), text: `${natsClusterConf(NATS_CLUSTER_NAME, member, members)}${auth ? `\n${auth.authorization}` : ''}` }]
-        : auth
-          ? [{ path: natsAuthConfPath(config), text: auth.authorization }]
+        ? [{ path: natsConfPath(member), text: `${natsClusterConf(NATS_CLUSTER_NAME, member, members)}${security !== '' ? `\n${security}` : ''}` }]
+        : loneConf !== undefined
+          ? [{ path: loneConf, text: security }]
           : [],
     });
   }
@@ -541,7 +632,20 @@ export function stopPlan(specs: readonly ChildSpec[]): string[][] {
 }
 
 /** Launcher-only variables, not passed to the services (STREAM_REPLICAS is, but set explicitly in a cluster). */
-const LAUNCHER_VARS = ['NODES', 'CONTROLLERS', 'NATS_PORT', 'NATS_CLUSTER', 'DATA_DIR', 'DRIVER', 'AUTH', 'NATS_CREDS'];
+const LAUNCHER_VARS = ['NODES', 'CONTROLLERS', 'NATS_PORT', 'NATS_CLUSTER', 'DATA_DIR', 'DRIVER', 'AUTH', 'TLS', 'NATS_CREDS'];
+
+/**
+ * The bus's TLS settings, which the launcher decides for the servers it starts: one left in the
+ * shell (from an earlier TLS=1 "try:" line, say) must not reach a child talking to a plain server.
+ */
+const BUS_TLS_VARS = ['NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'];
+
+/** The launcher's environment without its own settings: the base every child's env is laid over. */
+export function childBaseEnv(config: LocalClusterConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...env };
+  for (const name of [...LAUNCHER_VARS, ...(config.embeddedNats ? BUS_TLS_VARS : [])]) delete base[name];
+  return base;
+}
 
 export function missingNatsServerHelp(): string {
   return [
@@ -567,7 +671,7 @@ export function banner(config: LocalClusterConfig): string {
           `  NATS:         ${members.length}-server JetStream cluster ${JSON.stringify(NATS_CLUSTER_NAME)}, streams R${config.streamReplicas ?? 1}, ` +
             `stores in ${join(config.dataDir, 'nats-<i>')}`,
           ...members.map(
-            (member) => `                ${member.name}  ${natsUrlOf(member)}  (routes :${member.clusterPort ?? '-'}, monitor http://${member.host}:${member.monitorPort})`,
+            (member) => `                ${member.name}  ${natsUrlOf(member, config.tls)}  (routes :${member.clusterPort ?? '-'}, monitor http://${member.host}:${member.monitorPort})`,
           ),
         ];
   return [
@@ -576,7 +680,10 @@ export function banner(config: LocalClusterConfig): string {
     ...natsLines,
     `  controllers:  ${config.controllers}`,
     `  agents:       ${config.nodes} (driver ${config.driver}, state in ${join(config.dataDir, 'agents')})`,
-    `  try:          ${urlPrefix}${config.auth ? `NATS_CREDS=${credsPath(authDirOf(config), { role: 'admin' })} ` : ''}npx dsctl get nodes`,
+    `  try:          ${urlPrefix}${config.tls ? `NATS_TLS_CA=${busTlsFiles(config).caFile} ` : ''}${config.auth ? `NATS_CREDS=${credsPath(authDirOf(config), { role: 'admin' })} ` : ''}npx dsctl get nodes`,
+    ...(config.tls
+      ? [`  TLS:          clients must trust ${busTlsFiles(config).caFile} (NATS_TLS_CA); the servers' certificate is for 127.0.0.1 and localhost`]
+      : []),
     ...(config.auth
       ? [
           `  credentials:  ${authDirOf(config)} (AUTH=1: a connection without credentials is refused; viewer.creds reads only)`,
@@ -609,6 +716,41 @@ function findNatsServer(): string | undefined {
       // not here: look in the next folder
     }
   }
+  return undefined;
+}
+
+/** Runs openssl; returns why it failed, or undefined when it worked. */
+function openssl(args: readonly string[]): string | undefined {
+  const made = spawnSync('openssl', [...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (made.error !== undefined) return made.error.message;
+  return made.status === 0 ? undefined : made.stderr.trim() || `openssl ${args[0] ?? ''} exited with code ${made.status ?? made.signal ?? '?'}`;
+}
+
+/**
+ * Makes the bus's CA and the servers' certificate where they are missing. Both are kept across
+ * starts, like the credentials, so a client's NATS_TLS_CA stays valid; a missing server pair is
+ * signed again by the CA there is. Every file ends up 0600 in a 0700 folder. Returns why it
+ * failed, or undefined.
+ */
+function ensureBusTls(files: BusTlsFiles): string | undefined {
+  const dir = dirname(files.caFile);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const newCa = !existsSync(files.caFile) || !existsSync(files.caKeyFile);
+  if (newCa) {
+    const failed = openssl(busCaArgs(files));
+    if (failed !== undefined) return failed;
+  }
+  if (newCa || !existsSync(files.certFile) || !existsSync(files.keyFile)) {
+    const csrFile = join(dir, 'server.csr');
+    const extFile = join(dir, 'server.ext');
+    writeFileSync(extFile, BUS_SERVER_EXTENSIONS, { mode: 0o600 });
+    const failed = openssl(busServerRequestArgs(files, csrFile)) ?? openssl(busServerSignArgs(files, csrFile, extFile));
+    rmSync(csrFile, { force: true });
+    rmSync(extFile, { force: true });
+    if (failed !== undefined) return failed;
+  }
+  for (const file of readdirSync(dir)) chmodSync(join(dir, file), 0o600);
   return undefined;
 }
 
@@ -754,9 +896,13 @@ async function ledStreams(monitorPort: number): Promise<string[]> {
   }
 }
 
-/** A server accepts clients and its JetStream works: healthy alone, or knowing the meta leader in a cluster. */
-async function memberReady(member: NatsMember): Promise<{ readonly ready: boolean; readonly leader: string | undefined }> {
-  if (!(await portAccepts(member.clientPort))) return { ready: false, leader: undefined };
+/**
+ * A server accepts clients and its JetStream works: healthy alone, or knowing the meta leader in a
+ * cluster. With TLS the client port is not probed (the server would log every probe as a failed
+ * handshake); /healthz answers ok only once the server is ready for connections anyway.
+ */
+async function memberReady(member: NatsMember, tls: boolean): Promise<{ readonly ready: boolean; readonly leader: string | undefined }> {
+  if (!(await (tls ? jetStreamHealthy(member.monitorPort) : portAccepts(member.clientPort)))) return { ready: false, leader: undefined };
   if (member.clusterPort === undefined) return { ready: await jetStreamHealthy(member.monitorPort), leader: undefined };
   const leader = await metaLeader(member.monitorPort);
   return { ready: leader !== undefined, leader };
@@ -785,10 +931,10 @@ async function main(): Promise<number> {
       const certFile = join(dir, 'apiserver-tls.crt');
       const keyFile = join(dir, 'apiserver-tls.key');
       if (!existsSync(certFile) || !existsSync(keyFile)) {
-        const made = spawnSync('openssl', apiserverCertArgs(certFile, keyFile), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-        if (made.error !== undefined || made.status !== 0) {
+        const failed = openssl(apiserverCertArgs(certFile, keyFile));
+        if (failed !== undefined) {
           process.stderr.write(
-            `local-cluster: AUTH=1 serves the API facade over HTTPS (kubectl sends its token to nothing else), and openssl could not make its certificate: ${made.error?.message ?? made.stderr.trim()}\n` +
+            `local-cluster: AUTH=1 serves the API facade over HTTPS (kubectl sends its token to nothing else), and openssl could not make its certificate: ${failed}\n` +
               'Install openssl (apt-get install openssl), or start without the facade (APISERVER_PORT=0).\n',
           );
           return 1;
@@ -799,7 +945,19 @@ async function main(): Promise<number> {
     }
     auth = { authorization: readFileSync(join(dir, AUTH_CONF), 'utf8'), token: readApiserverToken(dir) ?? '', ...(apiserverTls ? { apiserverTls } : {}) };
   }
-  const specs = childSpecs(config, { node: process.execPath, natsServer, distDir }, auth);
+  let busTls: BusTlsFiles | undefined;
+  if (config.tls) {
+    busTls = busTlsFiles(config);
+    const failed = ensureBusTls(busTls);
+    if (failed !== undefined) {
+      process.stderr.write(
+        `local-cluster: TLS=1 makes a CA and the servers' certificate with openssl, which failed: ${failed}\n` +
+          'Install openssl (apt-get install openssl), or start without TLS.\n',
+      );
+      return 1;
+    }
+  }
+  const specs = childSpecs(config, { node: process.execPath, natsServer, distDir }, auth, busTls);
   const missing = [...new Set(specs.filter((spec) => spec.role !== 'nats').map((spec) => spec.args[0] ?? ''))].filter(
     (entry) => !existsSync(entry),
   );
@@ -812,8 +970,7 @@ async function main(): Promise<number> {
   const prefix = linePrefixer(['launcher', ...specs.map((spec) => spec.name)], colour);
   const print: Print = (name, line) => process.stdout.write(`${prefix(name, line)}\n`);
   const log = (line: string): void => print('launcher', line);
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of LAUNCHER_VARS) delete baseEnv[name];
+  const baseEnv = childBaseEnv(config, process.env);
   const children = specs.map((spec) => new SupervisedChild(spec, baseEnv, print, log));
   // The children are detached: if the launcher dies some other way, take them along.
   process.on('exit', () => {
@@ -873,7 +1030,7 @@ async function main(): Promise<number> {
     let ready = false;
     let leader: string | undefined;
     while (!ready && failed === undefined && stopping === undefined && Date.now() < deadline) {
-      const states = await Promise.all(members.map(memberReady));
+      const states = await Promise.all(members.map((member) => memberReady(member, config.tls)));
       ready = states.every((state) => state.ready);
       leader = states.find((state) => state.leader !== undefined)?.leader;
       if (!ready) await delay(100);

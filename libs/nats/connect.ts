@@ -1,6 +1,7 @@
 // Connecting to the bus: one place for connection options and status logging.
 
-import { AuthorizationError, connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { connect as tcpConnect } from 'node:net';
+import { AuthorizationError, connect, TimeoutError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { authenticatorFromCredsFile, CredentialsError } from '../auth/credentials.js';
 import type { EnvReader } from '../runtime/env.js';
@@ -121,6 +122,101 @@ export class BusAuthorizationError extends Error {
   }
 }
 
+/**
+ * The server wants a client certificate (mutual TLS, `verify: true`): none was given, or it
+ * refused the one given. nats.js cannot say so itself: with TLS 1.3 the client's side of the
+ * handshake completes before the server checks the certificate, the server's alert closes the
+ * socket, and the client reports only its connect timeout. The server's INFO, sent in plain text
+ * before the handshake, says `tls_verify: true`; connectBus reads it after such a timeout.
+ */
+export class BusClientCertificateError extends Error {
+  override readonly name = 'BusClientCertificateError';
+  readonly url: string;
+  constructor(url: string, certFile: string | undefined, cause: unknown) {
+    const safe = redactUrl(url);
+    super(
+      certFile === undefined
+        ? `NATS at ${safe} requires a client certificate (mutual TLS) and none was given: set NATS_TLS_CERT and NATS_TLS_KEY to a certificate and key signed by a CA the server trusts`
+        : `NATS at ${safe} verifies client certificates (mutual TLS) and did not answer after the TLS handshake: it may have refused the certificate in ${certFile} (is it signed by a CA in the server's ca_file, and made for client authentication?)`,
+      { cause },
+    );
+    this.url = safe;
+  }
+}
+
+/** What a server's INFO line says about TLS (the fields connectBus looks at). */
+export interface ServerTlsInfo {
+  readonly tlsRequired: boolean;
+  /** The server asks every client for a certificate and refuses the connection without one. */
+  readonly tlsVerify: boolean;
+}
+
+const INFO_PROBE_TIMEOUT_MS = 1_000;
+const DEFAULT_PORT = 4222;
+
+/** `host:port` of one entry of a server list (`nats://h:p`, `tls://h:p`, `h:p`, `h`); undefined for websockets or nonsense. */
+function hostPort(server: string): { host: string; port: number } | undefined {
+  const text = server.trim();
+  let u: URL;
+  try {
+    u = new URL(text.includes('://') ? text : `nats://${text}`);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'nats:' && u.protocol !== 'tls:') return undefined;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return host === '' ? undefined : { host, port: u.port === '' ? DEFAULT_PORT : Number(u.port) };
+}
+
+/**
+ * Reads the INFO line a NATS server sends to every new connection before anything else (before
+ * TLS, unless the server is set for TLS first), then hangs up. Undefined when the server does not
+ * answer with one within a second.
+ */
+export function probeServerTls(server: string, timeoutMs = INFO_PROBE_TIMEOUT_MS): Promise<ServerTlsInfo | undefined> {
+  const target = hostPort(server);
+  if (!target) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let buffered = '';
+    const socket = tcpConnect(target);
+    const finish = (info: ServerTlsInfo | undefined): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(info);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\r\n');
+      if (end < 0) {
+        if (buffered.length > 64 * 1024) finish(undefined);
+        return;
+      }
+      const m = /^INFO\s+(\{.*\})\s*$/.exec(buffered.slice(0, end));
+      let parsed: unknown;
+      try {
+        parsed = m ? JSON.parse(m[1]!) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      const info = parsed as { tls_required?: unknown; tls_verify?: unknown } | undefined;
+      finish(info === undefined ? undefined : { tlsRequired: info.tls_required === true, tlsVerify: info.tls_verify === true });
+    });
+    socket.on('error', () => finish(undefined));
+    socket.on('close', () => finish(undefined));
+  });
+}
+
+/** After a connect timeout: whether a server of `url` requires client certificates. */
+async function requiresClientCertificate(url: string): Promise<boolean> {
+  for (const server of url.split(',')) {
+    const info = await probeServerTls(server);
+    if (info?.tlsVerify) return true;
+  }
+  return false;
+}
+
 export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
@@ -141,6 +237,9 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
     if (err instanceof CredentialsError) throw err;
     if (err instanceof AuthorizationError || (err instanceof Error && /authorization violation/i.test(err.message))) {
       throw new BusAuthorizationError(opts.url, opts.security?.credsFile);
+    }
+    if (err instanceof TimeoutError && (await requiresClientCertificate(opts.url))) {
+      throw new BusClientCertificateError(opts.url, opts.security?.tls?.certFile, err);
     }
     throw new BusUnavailableError(opts.url, err);
   }

@@ -3,6 +3,7 @@
 import { type JetStreamManager, type StreamConfig, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { permissionRefusal } from '../auth/permission-refusal.js';
 import { managerOf } from './subject-reads.js';
 import {
   CONFIG_BUCKET,
@@ -135,13 +136,19 @@ async function readSettings(config: KV): Promise<TopologySettings> {
   return { slots };
 }
 
-/** Reads the settings of an existing topology without creating anything (the CLI's read path). */
+/**
+ * Reads the settings of an existing topology without creating anything (the CLI's read path);
+ * undefined while there is none. A refusal by the bus's permissions is not "none": it is thrown
+ * as it came (a RequestError caused by a PermissionViolationError), so the caller says that the
+ * credentials may not read rather than that nothing exists.
+ */
 export async function readTopology(nc: NatsConnection): Promise<TopologySettings | undefined> {
   checkServer(nc);
   try {
     const kv = await new Kvm(nc).open(CONFIG_BUCKET, { bindOnly: true });
     return await readSettings(kv);
-  } catch {
+  } catch (err) {
+    if (permissionRefusal(err) !== undefined) throw err;
     return undefined;
   }
 }

@@ -2,7 +2,8 @@
 // role, written as wildcards over the subject layout of names.ts. An agent is pinned to its own
 // node's subjects and reads its commands through one named consumer whose filter it cannot
 // widen (nats-server 2.9's `$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>` puts the filter in
-// the subject, where a permission can pin it).
+// the subject, where a permission can pin it). Every other identity that could reach that
+// consumer through its wider rights is denied the subjects that name it (consumerGuard).
 // PURE: no I/O.
 
 import { escapeToken } from './escape.js';
@@ -37,6 +38,12 @@ export interface SubjectPermissions {
   readonly subscribe: PermissionSet;
 }
 
+/** What the permissions of one identity depend on besides its role: who else exists. */
+export interface KnownIdentities {
+  /** The nodes that have an agent identity (their `cmd_<node>` consumers are guarded). */
+  readonly nodes: readonly string[];
+}
+
 const KV = (bucket: string): string => `KV_${bucket}`;
 
 /** The durable name of the consumer through which an agent reads its node's commands. */
@@ -61,6 +68,52 @@ function topologyReads(): string[] {
     `$JS.API.DIRECT.GET.${KV(CONFIG_BUCKET)}.>`,
     `$JS.API.STREAM.MSG.GET.${KV(CONFIG_BUCKET)}`,
   ];
+}
+
+/**
+ * The JetStream API subjects that act on the consumer named `consumer` of the log, other than
+ * reading its info: creating or replacing it (new style, with or without a filter token, and the
+ * legacy durable form), pulling from it, deleting it, moving its leadership, and pausing it
+ * (`CONSUMER.PAUSE` is nats-server 2.11; on 2.9 the entry matches nothing). NATS wildcards match
+ * whole tokens, so `cmd_*` cannot be written: one set per node.
+ */
+export function consumerApiSubjects(consumer: string): string[] {
+  return [
+    `$JS.API.CONSUMER.CREATE.${LOG_STREAM}.${consumer}`,
+    `$JS.API.CONSUMER.CREATE.${LOG_STREAM}.${consumer}.>`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${LOG_STREAM}.${consumer}`,
+    `$JS.API.CONSUMER.MSG.NEXT.${LOG_STREAM}.${consumer}`,
+    `$JS.API.CONSUMER.DELETE.${LOG_STREAM}.${consumer}`,
+    `$JS.API.CONSUMER.LEADER.STEPDOWN.${LOG_STREAM}.${consumer}`,
+    `$JS.API.CONSUMER.PAUSE.${LOG_STREAM}.${consumer}`,
+  ];
+}
+
+/**
+ * The legacy consumer create on the log (`$JS.API.CONSUMER.CREATE.DS_LOG`, no name in the
+ * subject). nats-server 2.9.10 takes the consumer's name from the body there (tried: a create
+ * there with `name: "cmd_node-a"` in the body makes that consumer), so it would create or update
+ * `cmd_<node>` past any per-name deny. Nothing of ours uses it: readers and ordered consumers
+ * name theirs in the subject.
+ */
+export const LEGACY_LOG_CONSUMER_CREATE = `$JS.API.CONSUMER.CREATE.${LOG_STREAM}`;
+
+/**
+ * What an identity other than the node's own agent may not do to the agents' command consumers,
+ * for every known node: an admin, a controller, the fleet or a viewer pulling from `cmd_<node>`
+ * would take commands meant for the agent (ack none, delivered once), and deleting or re-creating
+ * it (as a push consumer, headers only, another filter) would divert or blank them.
+ */
+export function consumerGuard(nodes: readonly string[]): string[] {
+  const out = [LEGACY_LOG_CONSUMER_CREATE];
+  const seen = new Set<string>();
+  for (const node of nodes) {
+    const consumer = agentConsumerName(node);
+    if (seen.has(consumer)) continue;
+    seen.add(consumer);
+    out.push(...consumerApiSubjects(consumer));
+  }
+  return out;
 }
 
 /** Reading anything (consumers of its own making, direct gets, stream and consumer info). */
@@ -108,7 +161,12 @@ function nodePublishes(token: string): string[] {
   return [`ev.node.${token}`, `ev.pod.*.${token}`, `hb.${token}`];
 }
 
-export function permissionsFor(id: Identity): SubjectPermissions {
+/**
+ * The subject permissions of `id`. `known.nodes` names every node with an agent identity: every
+ * role whose wildcards reach the log's consumers is denied theirs (consumerGuard). Other agents
+ * need no such list: an agent's allow list names its own consumer only, nothing wider.
+ */
+export function permissionsFor(id: Identity, known: KnownIdentities): SubjectPermissions {
   switch (id.role) {
     case 'agent': {
       if (id.node === undefined) throw new RangeError('an agent identity names its node');
@@ -131,7 +189,10 @@ export function permissionsFor(id: Identity): SubjectPermissions {
     case 'fleet':
       return {
         publish: {
+          // Its command feed is an ordered consumer of its own (services/fleet/command-feed.ts),
+          // never an agent's `cmd_<node>`, so the guard costs it nothing.
           allow: [...nodePublishes('*'), ...READ_ANYTHING, '$JS.API.CONSUMER.DELETE.>'],
+          deny: consumerGuard(known.nodes),
         },
         subscribe: { allow: INBOX_ONLY },
       };
@@ -152,7 +213,7 @@ export function permissionsFor(id: Identity): SubjectPermissions {
             `$KV.${MEMBERS_BUCKET}.>`,
             `$O.${SNAPSHOT_BUCKET}.>`,
           ],
-          deny: HISTORY_WRITES,
+          deny: [...HISTORY_WRITES, ...consumerGuard(known.nodes)],
         },
         subscribe: { allow: ['>'] },
       };
@@ -168,13 +229,13 @@ export function permissionsFor(id: Identity): SubjectPermissions {
             '$JS.API.>',
             `$KV.${CONFIG_BUCKET}.>`,
           ],
-          deny: HISTORY_WRITES,
+          deny: [...HISTORY_WRITES, ...consumerGuard(known.nodes)],
         },
         subscribe: { allow: ['>'] },
       };
     case 'viewer':
       return {
-        publish: { allow: READ_ANYTHING },
+        publish: { allow: READ_ANYTHING, deny: consumerGuard(known.nodes) },
         subscribe: { allow: INBOX_ONLY },
       };
   }

@@ -69,16 +69,47 @@ export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => P
     nc = await connectBus({ url, name: 'dsctl', once: true, security });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof CredentialsError || err instanceof BusAuthorizationError) throw new CliError(`error: ${err.message}`);
+    if (err instanceof BusUnavailableError && /certificate|self[- ]signed/i.test(err.message)) {
+      throw new CliError(`${err.message}\nThe server's certificate is not trusted here: set NATS_TLS_CA to the CA that signed it (with \`TLS=1 npm start\`: DATA_DIR/tls/ca.crt).`);
+    }
     if (err instanceof BusUnavailableError) {
       throw new CliError(`${err.message}\nIs the cluster running? Start one with \`npm start\`, or point dsctl at it with --server or NATS_URL.`);
     }
     throw err;
   }
+  const pending = process.env['DSCTL_DEBUG'] ? tracePendingRequests(nc) : undefined;
   try {
     return await fn(nc);
+  } catch (err) {
+    if (pending !== undefined && pending.size > 0) process.stderr.write(`dsctl: requests: ${[...pending.values()].join('; ')}\n`);
+    throw err;
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * DSCTL_DEBUG=1: remembers the subject of every request that is still in flight or failed, so
+ * that a bare "timeout" can say which JetStream call went unanswered.
+ */
+function tracePendingRequests(nc: NatsConnection): Map<number, string> {
+  const pending = new Map<number, string>();
+  const request = nc.request.bind(nc);
+  let next = 0;
+  nc.request = async (subject, payload, opts) => {
+    const id = next++;
+    const started = Date.now();
+    pending.set(id, `${subject} in flight`);
+    try {
+      const reply = await request(subject, payload, opts);
+      pending.delete(id);
+      return reply;
+    } catch (err) {
+      pending.set(id, `${subject} failed after ${Date.now() - started} ms: ${(err as Error).message}`);
+      throw err;
+    }
+  };
+  return pending;
 }
 
 export function visible(state: State): State {

@@ -10,7 +10,8 @@ import type { DeletePropagation } from '../../libs/events/types.js';
 import { dsSubject, podRequestSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { applyManifests, lastSpec, parseManifests, readInput } from './apply.js';
-import { CliError, notFound } from './errors.js';
+import { busRefusal, CliError, notFound } from './errors.js';
+import { permissionRefusal } from '../../libs/auth/permission-refusal.js';
 import { outputOf, splitKindName, visible, withBus, type GetFlags } from './context.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerNodeCommands } from './node-commands.js';
@@ -265,13 +266,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     const message = err instanceof Error ? err.message : String(err);
-    const refused = /^Permissions Violation for (Publish|Subscription) to "([^"]*)"/.exec(message);
-    if (refused) {
+    const refusal = permissionRefusal(err);
+    if (refusal) {
       // The bus refused it: the credentials in use (NATS_CREDS / --creds) are not allowed to.
-      process.stderr.write(
-        `Error from server (Forbidden): the bus refused this ${refused[1] === 'Publish' ? 'write' : 'read'} (${refused[2]}): the credentials in use may not do it; an admin's credentials may (dsctl auth list)\n`,
-      );
-      process.exitCode = 1;
+      const forbidden = busRefusal(refusal);
+      process.stderr.write(`${forbidden.message}\n`);
+      process.exitCode = forbidden.exitCode;
       return;
     }
     process.stderr.write(`error: ${message}\n`);

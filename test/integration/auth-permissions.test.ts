@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { PermissionViolationError, RequestError, type NatsConnection } from '@nats-io/transport-node';
-import { AUTH_CONF, credsPath, initAuthDir } from '../../libs/auth/auth-dir.js';
+import { createInbox, PermissionViolationError, RequestError, type NatsConnection } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { AUTH_CONF, credsPath, ensureIdentities, initAuthDir, removeNode } from '../../libs/auth/auth-dir.js';
 import { createUserKey, formatCreds } from '../../libs/auth/credentials.js';
 import { decodeEvent, encodeEvent } from '../../libs/codec/codec.js';
 import type { AnyEvent, Envelope } from '../../libs/events/types.js';
@@ -32,6 +33,7 @@ import { ensureTopology } from '../../libs/nats/topology.js';
 import {
   CONFIG_BUCKET,
   DEAD_LETTER_STREAM,
+  DEFAULT_SLOTS,
   HEARTBEAT_STREAM,
   LOG_STREAM,
   clockSubject,
@@ -49,8 +51,12 @@ import {
   podRequestSubject,
   shardSubject,
 } from '../../libs/topology/names.js';
-import { agentConsumerName, agentInboxPrefix, type Identity } from '../../libs/topology/roles.js';
+import { agentConsumerName, agentInboxPrefix, consumerApiSubjects, type Identity } from '../../libs/topology/roles.js';
+import { dsSlot } from '../../libs/topology/slot.js';
+import { openCommandFeed } from '../../services/fleet/command-feed.js';
 import { eventually } from '../support/eventually.js';
+import { FLUENTD_DAEMONSET_YAML } from '../support/manifests.js';
+import { runCli } from '../support/processes.js';
 import { EVENT_SAMPLES } from '../support/event-samples.js';
 import { ownNatsServerUnavailable, startNats, type TestNats } from '../support/nats-server.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -89,12 +95,56 @@ const agentTaints = (node: string) =>
   forNode({ ...EVENT_SAMPLES.NodeTaintsSet, data: { ...EVENT_SAMPLES.NodeTaintsSet.data, source: 'agent' as const } }, node);
 const adminTaints = (node: string) => forNode(EVENT_SAMPLES.NodeTaintsSet, node);
 
+describe("dsctl auth add-node / remove-node rewrite every deny list with the agents' consumers", () => {
+  /** The publish deny list of each user of DIR/auth.conf, by the name in its comment. */
+  const denyLists = async (dir: string): Promise<Record<string, readonly string[]>> => {
+    const lines = (await readFile(join(dir, AUTH_CONF), 'utf8')).split('\n');
+    const out: Record<string, readonly string[]> = {};
+    lines.forEach((line, i) => {
+      if (!line.trimStart().startsWith('{ nkey:')) return;
+      const name = /^\s*# (\S+)/.exec(lines[i - 1] ?? '')![1]!;
+      const user = JSON.parse(line.trim().replace(/([{,]\s*)(nkey|permissions|publish|subscribe|allow|deny):/g, '$1"$2":')) as { permissions: { publish: { deny?: string[] } } };
+      out[name] = user.permissions.publish.deny ?? [];
+    });
+    return out;
+  };
+  const guardOf = (nodes: readonly string[]): string[] => ['$JS.API.CONSUMER.CREATE.DS_LOG', ...nodes.flatMap((n) => consumerApiSubjects(agentConsumerName(n)))];
+  const historyOf = (deny: readonly string[]): string[] => deny.filter((d) => d.startsWith('$JS.API.STREAM.'));
+
+  it('init with node-a, add-node node-b, remove-node node-a: the services are denied exactly the consumers of the nodes present', async () => {
+    const dir = await tempDir('auth-guard-');
+    try {
+      initAuthDir(dir, [A]);
+      const first = await denyLists(dir);
+      ensureIdentities(dir, [{ role: 'agent', node: B }]);
+      const second = await denyLists(dir);
+      removeNode(dir, A);
+      const third = await denyLists(dir);
+      const services = ['admin', 'apiserver', 'controller', 'fleet', 'viewer'];
+      for (const [lists, nodes] of [[first, [A]], [second, [A, B]], [third, [B]]] as const) {
+        assert.deepEqual(
+          Object.fromEntries(services.map((name) => [name, lists[name]!.filter((d) => !d.startsWith('$JS.API.STREAM.'))])),
+          Object.fromEntries(services.map((name) => [name, guardOf(nodes)])),
+        );
+      }
+      // The agents have no deny list; the history writes stay denied as before.
+      assert.deepEqual([second[A], second[B], third[B]], [[], [], []]);
+      assert.deepEqual(historyOf(third['controller']!), historyOf(first['controller']!));
+      assert.equal(historyOf(third['controller']!).length, 8);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ownNatsServerUnavailable() }, () => {
   let authDir: string;
   let nats: TestNats;
   let admin: Peer;
   let controller: Peer;
   let viewer: Peer;
+  let fleet: Peer;
+  let apiserver: Peer;
   let agentA: Peer;
   let agentB: Peer;
   const readers: LogReader[] = [];
@@ -235,6 +285,8 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
     await ensureTopology(admin.nc);
     controller = await connectAs({ role: 'controller' });
     viewer = await connectAs({ role: 'viewer' });
+    fleet = await connectAs({ role: 'fleet' });
+    apiserver = await connectAs({ role: 'apiserver' });
     agentA = await connectAs({ role: 'agent', node: A });
     agentB = await connectAs({ role: 'agent', node: B });
     // Something on the log before the attacks: a DaemonSet and node B's registration.
@@ -323,6 +375,8 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
         [{ seq, subject: 'cmd.5.node-a', event: EVENT_SAMPLES.PodCreate }],
       );
       assert.deepEqual(agentA.violations, []);
+      // Its consumer goes with it; the guard tests below open node-a's reader afresh.
+      await reader.stop();
     });
   });
 
@@ -652,6 +706,132 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
         assert.deepEqual([now.state.first_seq, now.state.last_seq, now.state.messages, now.config.max_msgs], [was.state.first_seq, was.state.last_seq, was.state.messages, was.config.max_msgs]);
       });
     }
+  });
+
+  describe("node-a's command consumer (cmd_node-a) is node-a's alone: nobody else may pull from, delete or re-create it", () => {
+    const consumer = agentConsumerName(A);
+    const seenByA: Envelope[] = [];
+    let violationsMark = 0;
+    /** The consumer node-a's reader made: what every attack must leave exactly as it was. */
+    let made: ConsumerState;
+
+    interface ConsumerState {
+      readonly created: string;
+      readonly config: unknown;
+      readonly delivered: { readonly consumer_seq: number; readonly stream_seq: number };
+    }
+    const consumerState = async (): Promise<ConsumerState> => {
+      const ci = await admin.jsm.consumers.info(LOG_STREAM, consumer);
+      return { created: ci.created, config: ci.config, delivered: { consumer_seq: ci.delivered.consumer_seq, stream_seq: ci.delivered.stream_seq } };
+    };
+
+    before(async () => {
+      violationsMark = agentA.violations.length;
+      const reader = await openLogReader({ nc: agentA.nc, filter: nodeCommandFilter(A), consumerName: consumer, onEnvelope: (e) => seenByA.push(e) });
+      readers.push(reader);
+      await reader.caughtUp;
+      made = await consumerState();
+    });
+
+    const createBody = (config: Record<string, unknown>): string => JSON.stringify({ stream_name: LOG_STREAM, config: { ack_policy: 'none', ...config } });
+    const raw = (peer: Peer, subject: string, body: string): Promise<unknown> => peer.nc.request(subject, body, { timeout: 2_000 });
+    const pull = `$JS.API.CONSUMER.MSG.NEXT.${LOG_STREAM}.${consumer}`;
+    const legacyCreate = `$JS.API.CONSUMER.CREATE.${LOG_STREAM}`;
+    const durableCreate = `$JS.API.CONSUMER.DURABLE.CREATE.${LOG_STREAM}.${consumer}`;
+    const stepdown = `$JS.API.CONSUMER.LEADER.STEPDOWN.${LOG_STREAM}.${consumer}`;
+    const attacks: readonly { readonly name: string; readonly subject: string; readonly run: (peer: Peer) => Promise<unknown> }[] = [
+      { name: 'pull a command from it', subject: pull, run: (p) => raw(p, pull, JSON.stringify({ batch: 1, expires: 1_000_000_000 })) },
+      { name: 'delete it', subject: `$JS.API.CONSUMER.DELETE.${LOG_STREAM}.${consumer}`, run: (p) => p.jsm.consumers.delete(LOG_STREAM, consumer) },
+      {
+        name: 're-create it as its reader does (name and filter in the subject)',
+        subject: `$JS.API.CONSUMER.CREATE.${LOG_STREAM}.${consumer}.${nodeCommandFilter(A)}`,
+        run: (p) => p.jsm.consumers.add(LOG_STREAM, { name: consumer, filter_subject: nodeCommandFilter(A), ack_policy: AckPolicy.None }),
+      },
+      {
+        name: 're-create it as a push consumer delivering to its own inbox',
+        subject: `$JS.API.CONSUMER.CREATE.${LOG_STREAM}.${consumer}`,
+        run: (p) => p.jsm.consumers.add(LOG_STREAM, { name: consumer, deliver_subject: createInbox(), ack_policy: AckPolicy.None }),
+      },
+      {
+        name: 're-create it headers-only through the legacy create, its name in the body',
+        subject: legacyCreate,
+        run: (p) => raw(p, legacyCreate, createBody({ name: consumer, filter_subject: nodeCommandFilter(A), headers_only: true })),
+      },
+      { name: 're-create it as a legacy durable', subject: durableCreate, run: (p) => raw(p, durableCreate, createBody({ durable_name: consumer, filter_subject: nodeCommandFilter(A) })) },
+      { name: 'move its leader', subject: stepdown, run: (p) => raw(p, stepdown, '') },
+    ];
+    const thieves: readonly (readonly [string, () => Peer])[] = [
+      ['the viewer', () => viewer],
+      ['the fleet', () => fleet],
+      ['the admin', () => admin],
+      ['the apiserver', () => apiserver],
+      ['the controller', () => controller],
+    ];
+    for (const [who, peer] of thieves) {
+      for (const a of attacks) {
+        it(`${who} cannot ${a.name} (${a.subject})`, async () => {
+          await assertRefused(a.run(peer()), a.subject);
+          assert.deepEqual(await consumerState(), made);
+        });
+      }
+    }
+
+    it("node-a's agent still reads its consumer and receives the next command (a PodDelete on cmd.5.node-a); the fleet's own command feed sees it too", async () => {
+      const own = await agentA.jsm.consumers.info(LOG_STREAM, consumer);
+      assert.deepEqual({ created: own.created, filter: own.config.filter_subject }, { created: made.created, filter: nodeCommandFilter(A) });
+      const mark = seenByA.length;
+      const fleetMark = fleet.violations.length;
+      const fromSeq = (await admin.jsm.streams.info(LOG_STREAM)).state.last_seq + 1;
+      // The fleet reads commands through an ordered consumer of its own, which the guard leaves alone.
+      const seenByFleet: { node: string; seq: number }[] = [];
+      const feed = await openCommandFeed({ nc: fleet.nc, fromSeq, hosts: (node) => node === A, onCommand: (node, env) => seenByFleet.push({ node, seq: env.seq }), log: pino({ level: 'silent' }) });
+      try {
+        const event = forNode(EVENT_SAMPLES.PodDelete, A);
+        const seq = await written(commandSubject(SLOT, A), publishEvent(controller.js, { subject: commandSubject(SLOT, A), event }));
+        await eventually(() => seenByA.length > mark && seenByFleet.length > 0, { message: 'the PodDelete delivered to agent A and to the fleet' });
+        assert.deepEqual(
+          seenByA.slice(mark).map((e) => ({ seq: e.seq, subject: e.subject, event: e.event })),
+          [{ seq, subject: 'cmd.5.node-a', event }],
+        );
+        assert.deepEqual(seenByFleet, [{ node: A, seq }]);
+        assert.deepEqual((await consumerState()).created, made.created);
+        assert.deepEqual(agentA.violations.slice(violationsMark), []);
+        assert.deepEqual(fleet.violations.slice(fleetMark), []);
+      } finally {
+        await feed.stop();
+      }
+    });
+  });
+
+  describe('dsctl: a read the bus refuses is an error, not an empty list', () => {
+    const dsctl = (id: Identity, args: readonly string[], input?: string): ReturnType<typeof runCli> =>
+      runCli(args, { NATS_URL: nats.url, NATS_CREDS: credsPath(authDir, id), NATS_TLS_CA: undefined, NATS_TLS_CERT: undefined, NATS_TLS_KEY: undefined }, input);
+    const refusedRead =
+      "Error from server (Forbidden): the bus refused this read (replies on _INBOX.>): the credentials in use may not do it (a node agent's may read only its own commands); a viewer's or an admin's credentials may (dsctl auth list)\n";
+
+    const reads: readonly (readonly string[])[] = [['get', 'ds', '-A'], ['get', 'nodes'], ['get', 'pods', '-A'], ['events', '-A'], ['get', 'shards']];
+    for (const args of reads) {
+      it(`dsctl ${args.join(' ')} with node-a's agent credentials exits 1: the bus refused the read`, async () => {
+        const r = await dsctl({ role: 'agent', node: A }, args);
+        assert.deepEqual({ code: r.code, stdout: r.stdout, stderr: r.stderr }, { code: 1, stdout: '', stderr: refusedRead });
+      });
+    }
+
+    it("control: the viewer's credentials read the DaemonSet (dsctl get ds -n kube-system -o name)", async () => {
+      const r = await dsctl({ role: 'viewer' }, ['get', 'ds', '-n', DS.namespace, '-o', 'name']);
+      assert.deepEqual({ code: r.code, stdout: r.stdout, stderr: r.stderr }, { code: 0, stdout: `daemonset.apps/${DS.name}\n`, stderr: '' });
+    });
+
+    it("the viewer's apply is a refused write, and names the subject", async () => {
+      const was = (await admin.jsm.streams.info(LOG_STREAM)).state.last_seq;
+      const r = await dsctl({ role: 'viewer' }, ['apply', '-f', '-'], FLUENTD_DAEMONSET_YAML);
+      const subject = dsSubject(dsSlot('kube-system', 'fluentd-elasticsearch', DEFAULT_SLOTS), 'kube-system', 'fluentd-elasticsearch');
+      assert.deepEqual(
+        { code: r.code, stdout: r.stdout, stderr: r.stderr },
+        { code: 1, stdout: '', stderr: `Error from server (Forbidden): the bus refused this write (${subject}): the credentials in use may not do it; an admin's credentials may (dsctl auth list)\n` },
+      );
+      assert.equal((await admin.jsm.streams.info(LOG_STREAM)).state.last_seq, was);
+    });
   });
 
   it('after every attack the log holds exactly the writes that were accepted, in order', async () => {

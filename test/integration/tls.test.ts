@@ -2,7 +2,8 @@
 // `openssl` CLI, a nats-server with a `tls { … }` block, and connectBus with `security.tls`.
 // Covers: server TLS trusted through the CA (JetStream works over it); the same server without
 // the CA, or with another CA, refused as a certificate problem; TLS together with nkey
-// credentials; mutual TLS (`verify: true`) with and without a client certificate.
+// credentials; mutual TLS (`verify: true`) with and without a client certificate, where nats.js
+// reports only a timeout and connectBus reads the server's INFO (`tls_verify`) to say why.
 
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
@@ -13,16 +14,17 @@ import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { TimeoutError, type NatsConnection } from '@nats-io/transport-node';
 import { AUTH_CONF, credsPath, initAuthDir } from '../../libs/auth/auth-dir.js';
 import { decodeEvent } from '../../libs/codec/codec.js';
-import { BusAuthorizationError, BusUnavailableError, connectBus, type BusSecurity } from '../../libs/nats/connect.js';
+import { BusAuthorizationError, BusClientCertificateError, BusUnavailableError, connectBus, probeServerTls, type BusSecurity } from '../../libs/nats/connect.js';
 import { publishEvent } from '../../libs/nats/publish.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
 import { LOG_STREAM, nodeSubject } from '../../libs/topology/names.js';
 import { agentInboxPrefix } from '../../libs/topology/roles.js';
 import { EVENT_SAMPLES } from '../support/event-samples.js';
 import { ownNatsServerUnavailable, startNats, type TestNats } from '../support/nats-server.js';
+import { runCli } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -155,6 +157,10 @@ describe('TLS on the bus (issue #8)', { skip: ownNatsServerUnavailable() ?? open
       assert.deepEqual(decodeEvent(stored!.data), { ok: true, event: EVENT_SAMPLES.NodeRegistered });
     });
 
+    it("the server's plain-text INFO says TLS is required, but not client certificates", async () => {
+      assert.deepEqual(await probeServerTls(nats.url), { tlsRequired: true, tlsVerify: false });
+    });
+
     const untrusted: readonly [string, () => BusSecurity | undefined][] = [
       ['without a CA (the system roots do not know it)', () => undefined],
       ['trusting another CA', () => ({ tls: { caFile: otherCa.cert } })],
@@ -249,21 +255,44 @@ describe('TLS on the bus (issue #8)', { skip: ownNatsServerUnavailable() ?? open
       assert.equal(await tlsProbe(nats.url, { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey }), 'PONG');
     });
 
-    it('without a client certificate the server refuses the handshake (TLS alert: bad certificate)', async () => {
-      assert.equal(await tlsProbe(nats.url, { ca: pki.caCert }), 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE');
-      // With TLS 1.3 the alert comes after the client's side of the handshake is done, and the NATS
-      // client waits for the server's answer until its connect timeout.
-      const err = await refusal(nats.url, { tls: { caFile: pki.caCert } });
-      assert.ok(err instanceof BusUnavailableError, String(err));
-      assert.equal(err.message, `cannot reach NATS at ${nats.url}: timeout`);
+    it("the server's plain-text INFO says it verifies client certificates (tls_verify)", async () => {
+      assert.deepEqual(await probeServerTls(nats.url), { tlsRequired: true, tlsVerify: true });
     });
 
-    it('a client certificate from another CA is refused (TLS alert: bad certificate)', async () => {
+    it('without a client certificate the server refuses the handshake (TLS alert: bad certificate), and connectBus says a certificate is required', async () => {
+      assert.equal(await tlsProbe(nats.url, { ca: pki.caCert }), 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE');
+      // With TLS 1.3 the alert comes after the client's side of the handshake is done, and the NATS
+      // client reports only its connect timeout; connectBus then reads the server's INFO.
+      const err = await refusal(nats.url, { tls: { caFile: pki.caCert } });
+      assert.ok(err instanceof BusClientCertificateError, String(err));
+      assert.equal(
+        err.message,
+        `NATS at ${nats.url} requires a client certificate (mutual TLS) and none was given: set NATS_TLS_CERT and NATS_TLS_KEY to a certificate and key signed by a CA the server trusts`,
+      );
+      assert.ok(err.cause instanceof TimeoutError, String(err.cause));
+    });
+
+    it('a client certificate from another CA is refused (TLS alert: bad certificate), and connectBus names the certificate it may have refused', async () => {
       const stranger = await makeLeaf(pki.dir, 'stranger', otherCa, 'extendedKeyUsage=clientAuth');
       assert.equal(await tlsProbe(nats.url, { ca: pki.caCert, cert: stranger.cert, key: stranger.key }), 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE');
       const err = await refusal(nats.url, { tls: { caFile: pki.caCert, certFile: stranger.cert, keyFile: stranger.key } });
-      assert.ok(err instanceof BusUnavailableError, String(err));
-      assert.equal(err.message, `cannot reach NATS at ${nats.url}: timeout`);
+      assert.ok(err instanceof BusClientCertificateError, String(err));
+      assert.equal(
+        err.message,
+        `NATS at ${nats.url} verifies client certificates (mutual TLS) and did not answer after the TLS handshake: it may have refused the certificate in ${stranger.cert} (is it signed by a CA in the server's ca_file, and made for client authentication?)`,
+      );
+    });
+
+    it('dsctl without a client certificate prints that the server requires one, and exits 1', async () => {
+      const r = await runCli(['get', 'ds', '-A'], { NATS_URL: nats.url, NATS_TLS_CA: pki.caCert, NATS_TLS_CERT: undefined, NATS_TLS_KEY: undefined, NATS_CREDS: undefined });
+      assert.deepEqual(
+        { code: r.code, stdout: r.stdout, stderr: r.stderr },
+        {
+          code: 1,
+          stdout: '',
+          stderr: `error: NATS at ${nats.url} requires a client certificate (mutual TLS) and none was given: set NATS_TLS_CERT and NATS_TLS_KEY to a certificate and key signed by a CA the server trusts\n`,
+        },
+      );
     });
   });
 });

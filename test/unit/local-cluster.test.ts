@@ -7,6 +7,12 @@ import {
   STOP_ORDER,
   agentsWaitForTopology,
   banner,
+  BUS_SERVER_EXTENSIONS,
+  busCaArgs,
+  busServerRequestArgs,
+  busServerSignArgs,
+  busTlsFiles,
+  childBaseEnv,
   childSpecs,
   linePrefixer,
   metaLeaderOf,
@@ -14,6 +20,7 @@ import {
   natsClusterConf,
   natsMembers,
   natsServerArgs,
+  natsTlsBlock,
   nextCrashCount,
   parseLocalClusterConfig,
   restartDelayMs,
@@ -45,6 +52,7 @@ describe('parseLocalClusterConfig', () => {
       logLevel: undefined,
       apiserverPort: 8001,
       auth: false,
+      tls: false,
     });
   });
 
@@ -54,9 +62,9 @@ describe('parseLocalClusterConfig', () => {
 
   it('reads every variable', () => {
     assert.deepEqual(
-      config({ NODES: '5', CONTROLLERS: '2', NATS_PORT: '5222', DATA_DIR: '/tmp/x', DRIVER: 'sim', LOG_LEVEL: 'debug', APISERVER_PORT: '9001', AUTH: '1' }),
+      config({ NODES: '5', CONTROLLERS: '2', NATS_PORT: '5222', DATA_DIR: '/tmp/x', DRIVER: 'sim', LOG_LEVEL: 'debug', APISERVER_PORT: '9001', AUTH: '1', TLS: '1' }),
       {
-        natsUrl: 'nats://127.0.0.1:5222',
+        natsUrl: 'tls://127.0.0.1:5222',
         embeddedNats: true,
         nodes: 5,
         controllers: 2,
@@ -69,6 +77,7 @@ describe('parseLocalClusterConfig', () => {
         logLevel: 'debug',
         apiserverPort: 9001,
         auth: true,
+        tls: true,
       },
     );
   });
@@ -122,6 +131,12 @@ describe('parseLocalClusterConfig', () => {
       { NATS_CLUSTER: '3', NATS_URL: 'nats://bus:4222' },
       'NATS_CLUSTER=3 starts servers, NATS_URL uses running ones: set only one of them',
     ],
+    [
+      'TLS for a server it does not start',
+      { TLS: '1', NATS_URL: 'tls://bus:4222' },
+      'TLS=1 makes certificates for the servers the launcher starts, NATS_URL uses running ones: for yours set NATS_TLS_CA (and a tls:// URL) instead',
+    ],
+    ['a TLS switch that is neither on nor off', { TLS: 'maybe' }, 'TLS="maybe": expected 1 (TLS on the bus) or 0'],
   ];
   for (const [name, env, error] of clusterErrors) {
     it(`refuses ${name}`, () => {
@@ -245,6 +260,58 @@ describe('childSpecs', () => {
 
   it('AUTH=1 without the credentials read first is a programming error', () => {
     assert.throws(() => childSpecs(config({ AUTH: '1' }), exe), /AUTH=1 needs the credentials folder read first/);
+  });
+
+  const tlsFiles = busTlsFiles(config({ DATA_DIR: '/d' }));
+
+  it('TLS=1: the server requires TLS with the certificate in DATA_DIR/tls; every process gets a tls:// URL and the CA', () => {
+    const specs = childSpecs(config({ NODES: '1', CONTROLLERS: '1', DATA_DIR: '/d', APISERVER_PORT: '8001', TLS: '1' }), exe, undefined, tlsFiles);
+    const byName = new Map(specs.map((spec) => [spec.name, spec]));
+    assert.deepEqual(byName.get('nats')?.args.slice(-2), ['-c', '/d/nats/tls-server.conf']);
+    assert.deepEqual(byName.get('nats')?.files, [
+      { path: '/d/nats/tls-server.conf', text: 'tls {\n  cert_file: "/d/tls/server.crt"\n  key_file: "/d/tls/server.key"\n  timeout: 2\n}\n' },
+    ]);
+    assert.deepEqual(
+      ['controller-1', 'apiserver', 'node-1'].map((name) => [byName.get(name)?.env['NATS_URL'], byName.get(name)?.env['NATS_TLS_CA'], byName.get(name)?.env['NATS_CREDS']]),
+      Array.from({ length: 3 }, () => ['tls://127.0.0.1:4222', '/d/tls/ca.crt', undefined]),
+    );
+  });
+
+  it('TLS=1 AUTH=1: one config file with the tls block, then the authorization block', () => {
+    const auth = { authorization: 'authorization { users = [] }\n', token: 'tok' };
+    const specs = childSpecs(config({ NODES: '0', DATA_DIR: '/d', APISERVER_PORT: '0', TLS: '1', AUTH: '1' }), exe, auth, tlsFiles);
+    assert.deepEqual(specs[0]?.args.slice(-2), ['-c', '/d/nats/auth-server.conf']);
+    assert.deepEqual(specs[0]?.files, [{ path: '/d/nats/auth-server.conf', text: `${natsTlsBlock(tlsFiles)}\n${auth.authorization}` }]);
+    assert.equal(specs[1]?.env['NATS_CREDS'], '/d/auth/controller.creds');
+    assert.equal(specs[1]?.env['NATS_TLS_CA'], '/d/tls/ca.crt');
+  });
+
+  it('TLS=1 without the TLS files made first is a programming error', () => {
+    assert.throws(() => childSpecs(config({ TLS: '1' }), exe), /TLS=1 needs the TLS files made first/);
+  });
+
+  it('TLS=1: the try line gives dsctl the tls:// URL, the CA and (AUTH=1) the admin credentials', () => {
+    const lines = banner(config({ DATA_DIR: '/d', TLS: '1', AUTH: '1' })).split('\n');
+    assert.ok(lines.includes('  try:          NATS_URL=tls://127.0.0.1:4222 NATS_TLS_CA=/d/tls/ca.crt NATS_CREDS=/d/auth/admin.creds npx dsctl get nodes'), lines.join('\n'));
+    assert.ok(lines.includes("  TLS:          clients must trust /d/tls/ca.crt (NATS_TLS_CA); the servers' certificate is for 127.0.0.1 and localhost"));
+  });
+
+  it('makes the certificates with openssl: a CA, and a server certificate for 127.0.0.1 and localhost signed by it', () => {
+    assert.deepEqual(busTlsFiles(config({ DATA_DIR: '/d' })), { caFile: '/d/tls/ca.crt', caKeyFile: '/d/tls/ca.key', certFile: '/d/tls/server.crt', keyFile: '/d/tls/server.key' });
+    assert.deepEqual(busCaArgs(tlsFiles).slice(-4), ['-keyout', '/d/tls/ca.key', '-out', '/d/tls/ca.crt']);
+    assert.ok(busCaArgs(tlsFiles).includes('basicConstraints=critical,CA:TRUE'));
+    assert.deepEqual(busServerRequestArgs(tlsFiles, '/d/tls/server.csr').slice(-4), ['-keyout', '/d/tls/server.key', '-out', '/d/tls/server.csr']);
+    assert.deepEqual(busServerSignArgs(tlsFiles, '/d/tls/server.csr', '/d/tls/server.ext'), [
+      'x509', '-req', '-in', '/d/tls/server.csr', '-CA', '/d/tls/ca.crt', '-CAkey', '/d/tls/ca.key', '-CAcreateserial',
+      '-days', '825', '-extfile', '/d/tls/server.ext', '-out', '/d/tls/server.crt',
+    ]);
+    assert.match(BUS_SERVER_EXTENSIONS, /^subjectAltName=IP:127\.0\.0\.1,DNS:localhost$/m);
+  });
+
+  it("drops the caller's NATS_TLS_* for the servers it starts, keeps them for NATS_URL's", () => {
+    const shell = { NATS_TLS_CA: '/old/ca.crt', NATS_TLS_CERT: '/c', NATS_TLS_KEY: '/k', TLS: '1', NODES: '3', HEARTBEAT_INTERVAL_MS: '500' };
+    assert.deepEqual(childBaseEnv(config({}), shell), { HEARTBEAT_INTERVAL_MS: '500' });
+    assert.deepEqual(childBaseEnv(config({ NATS_URL: 'tls://bus:4222' }), shell), { NATS_TLS_CA: '/old/ca.crt', NATS_TLS_CERT: '/c', NATS_TLS_KEY: '/k', HEARTBEAT_INTERVAL_MS: '500' });
   });
 
   it('starts nats, then the controllers, then the agents, with their environment', () => {
@@ -395,6 +462,16 @@ describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
     ]);
     assert.ok(lines.includes('  try:          NATS_URL=nats://127.0.0.1:5222,nats://127.0.0.1:5223,nats://127.0.0.1:5224 npx dsctl get nodes'));
     assert.equal(banner(config({})).split('\n')[2], '  NATS:         nats://127.0.0.1:4222 (embedded nats-server, store in /work/repo/.data/nats)');
+  });
+
+  it('TLS=1 in a cluster: each member requires TLS from clients (its routes stay plain), everyone gets tls:// URLs', () => {
+    const tlsThree = config({ NATS_CLUSTER: '3', NATS_PORT: '5222', DATA_DIR: '/d', NODES: '1', CONTROLLERS: '1', APISERVER_PORT: '0', TLS: '1' });
+    const files = busTlsFiles(tlsThree);
+    const members = natsMembers(tlsThree);
+    const specs = childSpecs(tlsThree, exe, undefined, files);
+    assert.deepEqual(specs[1]?.files, [{ path: '/d/nats-2/nats.conf', text: `${natsClusterConf('local', members[1]!, members)}\n${natsTlsBlock(files)}` }]);
+    assert.deepEqual(specs[3]?.env['NATS_URL'], 'tls://127.0.0.1:5222,tls://127.0.0.1:5223,tls://127.0.0.1:5224');
+    assert.deepEqual(banner(tlsThree).split('\n')[3], '                nats-1  tls://127.0.0.1:5222  (routes :7222, monitor http://127.0.0.1:9222)');
   });
 
   it('starts the agents only once the controllers made the streams, in a cluster with both', () => {

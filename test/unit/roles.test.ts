@@ -4,8 +4,19 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentConsumerName, agentInboxPrefix, permissionsFor, ROLES, type Identity, type PermissionSet, type Role } from '../../libs/topology/roles.js';
-import { renderAuthorization, type AuthorizedUser } from '../../libs/topology/server-authorization.js';
+import {
+  agentConsumerName,
+  agentInboxPrefix,
+  consumerApiSubjects,
+  consumerGuard,
+  permissionsFor,
+  ROLES,
+  type Identity,
+  type KnownIdentities,
+  type PermissionSet,
+  type Role,
+} from '../../libs/topology/roles.js';
+import { agentNodesOf, renderAuthorization, type AuthorizedUser } from '../../libs/topology/server-authorization.js';
 
 /** NATS subject matching: `*` is one token, `>` one or more trailing tokens. */
 function matches(pattern: string, subject: string): boolean {
@@ -25,6 +36,9 @@ function allows(set: PermissionSet, subject: string): boolean {
 }
 
 const AGENT_A: Identity = { role: 'agent', node: 'node-a' };
+const AGENT_B: Identity = { role: 'agent', node: 'node-b' };
+/** The nodes with agent identities in these tests (node-c has none). */
+const KNOWN: KnownIdentities = { nodes: ['node-a', 'node-b'] };
 const ID: Readonly<Record<Role, Identity>> = {
   admin: { role: 'admin' },
   apiserver: { role: 'apiserver' },
@@ -49,7 +63,7 @@ describe('matches (the matcher these tests use)', () => {
 
 describe('permissionsFor: an agent', () => {
   it("may publish exactly its own node's subjects, its topology reads and its one consumer", () => {
-    assert.deepEqual(permissionsFor(AGENT_A), {
+    assert.deepEqual(permissionsFor(AGENT_A, KNOWN), {
       publish: {
         allow: [
           'ev.node.node-a',
@@ -75,7 +89,7 @@ describe('permissionsFor: an agent', () => {
     const token = 'ip-10-0-0-1%2Eec2%2Einternal';
     assert.equal(agentConsumerName(node), `cmd_${token}`);
     assert.equal(agentInboxPrefix(node), `_INBOX_node.${token}`);
-    const p = permissionsFor({ role: 'agent', node });
+    const p = permissionsFor({ role: 'agent', node }, { nodes: [node] });
     assert.deepEqual(p.publish.allow.slice(0, 3), [`ev.node.${token}`, `ev.pod.*.${token}`, `hb.${token}`]);
     assert.deepEqual(p.subscribe.allow, [`_INBOX_node.${token}.>`]);
     assert.ok(p.publish.allow.includes(`$JS.API.CONSUMER.CREATE.DS_LOG.cmd_${token}.cmd.*.${token}`));
@@ -85,7 +99,79 @@ describe('permissionsFor: an agent', () => {
   });
 
   it('an agent identity without a node is refused', () => {
-    assert.throws(() => permissionsFor({ role: 'agent' }), { name: 'RangeError', message: 'an agent identity names its node' });
+    assert.throws(() => permissionsFor({ role: 'agent' }, KNOWN), { name: 'RangeError', message: 'an agent identity names its node' });
+  });
+});
+
+/** node-a's guard, written out: what every identity but node-a's agent is denied. */
+const GUARD_A = [
+  '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a',
+  '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.>',
+  '$JS.API.CONSUMER.DURABLE.CREATE.DS_LOG.cmd_node-a',
+  '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.cmd_node-a',
+  '$JS.API.CONSUMER.DELETE.DS_LOG.cmd_node-a',
+  '$JS.API.CONSUMER.LEADER.STEPDOWN.DS_LOG.cmd_node-a',
+  '$JS.API.CONSUMER.PAUSE.DS_LOG.cmd_node-a',
+];
+const GUARD_B = GUARD_A.map((s) => s.replace('cmd_node-a', 'cmd_node-b'));
+const HISTORY = [
+  '$JS.API.STREAM.DELETE.DS_LOG',
+  '$JS.API.STREAM.PURGE.DS_LOG',
+  '$JS.API.STREAM.MSG.DELETE.DS_LOG',
+  '$JS.API.STREAM.UPDATE.DS_LOG',
+  '$JS.API.STREAM.DELETE.DS_DLQ',
+  '$JS.API.STREAM.PURGE.DS_DLQ',
+  '$JS.API.STREAM.MSG.DELETE.DS_DLQ',
+  '$JS.API.STREAM.UPDATE.DS_DLQ',
+];
+
+describe("consumerGuard: the agents' command consumers (issue #8)", () => {
+  it("consumerApiSubjects: every API subject that acts on one consumer of the log, info apart", () => {
+    assert.deepEqual(consumerApiSubjects('cmd_node-a'), GUARD_A);
+  });
+
+  it('one set per known node, after the legacy create (which names its consumer in the body)', () => {
+    assert.deepEqual(consumerGuard(['node-a', 'node-b']), ['$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A, ...GUARD_B]);
+  });
+
+  it('with no nodes known, the legacy create alone', () => {
+    assert.deepEqual(consumerGuard([]), ['$JS.API.CONSUMER.CREATE.DS_LOG']);
+  });
+
+  it('a node named twice is guarded once', () => {
+    assert.deepEqual(consumerGuard(['node-a', 'node-a']), ['$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A]);
+  });
+
+  it('a dotted node name is escaped into one token, as agentConsumerName does (ip-10-0-0-1.ec2.internal)', () => {
+    const consumer = 'cmd_ip-10-0-0-1%2Eec2%2Einternal';
+    assert.equal(agentConsumerName('ip-10-0-0-1.ec2.internal'), consumer);
+    assert.deepEqual(consumerGuard(['ip-10-0-0-1.ec2.internal']), ['$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A.map((s) => s.replace('cmd_node-a', consumer))]);
+  });
+
+  // The exact deny list of every role with node-a and node-b known.
+  const denies: readonly [Role, readonly string[] | undefined][] = [
+    ['admin', [...HISTORY, '$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A, ...GUARD_B]],
+    ['apiserver', [...HISTORY, '$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A, ...GUARD_B]],
+    ['controller', [...HISTORY, '$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A, ...GUARD_B]],
+    // Its allow list names its own consumer only: nothing of another node's to deny.
+    ['agent', undefined],
+    ['fleet', ['$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A, ...GUARD_B]],
+    ['viewer', ['$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A, ...GUARD_B]],
+  ];
+  for (const [role, want] of denies) {
+    it(`the ${role}'s publish deny list`, () => {
+      assert.deepEqual(permissionsFor(ID[role], KNOWN).publish.deny, want);
+    });
+  }
+
+  it("node-b's agent may not touch node-a's consumer through any subject of the guard (nor the guard's wildcard)", () => {
+    const p = permissionsFor(AGENT_B, KNOWN).publish;
+    const subjects = GUARD_A.map((s) => s.replace(/\.>$/, '.cmd.*.node-b'));
+    assert.deepEqual(subjects.filter((s) => allows(p, s)), []);
+  });
+
+  it("node-a's agent keeps its own consumer whatever else is known", () => {
+    assert.deepEqual(permissionsFor(AGENT_A, KNOWN), permissionsFor(AGENT_A, { nodes: [] }));
   });
 });
 
@@ -117,17 +203,33 @@ describe('permissionsFor: who may publish where', () => {
     ['purging the dead letters', '$JS.API.STREAM.PURGE.DS_DLQ', [false, false, false, false, false, false]],
     ['rewriting the dead letters', '$JS.API.STREAM.UPDATE.DS_DLQ', [false, false, false, false, false, false]],
     ['creating the log (topology)', '$JS.API.STREAM.CREATE.DS_LOG', [true, true, true, false, false, false]],
-    ["a consumer over node-a's commands, by node-a's name", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.cmd.*.node-a', [true, true, true, true, true, true]],
-    ["a consumer over node-b's commands, by node-a's name", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.cmd.*.node-b', [true, true, true, false, true, true]],
-    ['a consumer without a name', '$JS.API.CONSUMER.CREATE.DS_LOG', [true, true, true, false, true, true]],
-    ["pulling from node-b's consumer", '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.cmd_node-b', [true, true, true, false, true, true]],
-    ["deleting node-b's consumer", '$JS.API.CONSUMER.DELETE.DS_LOG.cmd_node-b', [true, true, true, false, true, false]],
+    // An agent's command consumer is its own: nobody else may create, pull from, delete or move it.
+    ["node-a's consumer over node-a's commands", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.cmd.*.node-a', [false, false, false, true, false, false]],
+    ["node-a's consumer over node-b's commands", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.cmd.*.node-b', [false, false, false, false, false, false]],
+    ["node-a's consumer with no filter token", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a', [false, false, false, false, false, false]],
+    ["node-a's consumer as a legacy durable", '$JS.API.CONSUMER.DURABLE.CREATE.DS_LOG.cmd_node-a', [false, false, false, false, false, false]],
+    ['a consumer named in the body only (legacy create)', '$JS.API.CONSUMER.CREATE.DS_LOG', [false, false, false, false, false, false]],
+    ["pulling from node-a's consumer", '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.cmd_node-a', [false, false, false, true, false, false]],
+    ["pulling from node-b's consumer", '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.cmd_node-b', [false, false, false, false, false, false]],
+    ["deleting node-a's consumer", '$JS.API.CONSUMER.DELETE.DS_LOG.cmd_node-a', [false, false, false, true, false, false]],
+    ["deleting node-b's consumer", '$JS.API.CONSUMER.DELETE.DS_LOG.cmd_node-b', [false, false, false, false, false, false]],
+    ["moving node-a's consumer's leader", '$JS.API.CONSUMER.LEADER.STEPDOWN.DS_LOG.cmd_node-a', [false, false, false, false, false, false]],
+    ["pausing node-a's consumer (2.11)", '$JS.API.CONSUMER.PAUSE.DS_LOG.cmd_node-a', [false, false, false, false, false, false]],
+    ["node-a's consumer info (reading it stays allowed)", '$JS.API.CONSUMER.INFO.DS_LOG.cmd_node-a', [true, true, true, true, true, true]],
+    ["node-b's consumer info", '$JS.API.CONSUMER.INFO.DS_LOG.cmd_node-b', [true, true, true, false, true, true]],
+    // Everyone else's consumers are untouched by the guard.
+    ["a reader's consumer of its own (rd_x)", '$JS.API.CONSUMER.CREATE.DS_LOG.rd_x', [true, true, true, false, true, true]],
+    ["the fleet's ordered command feed", '$JS.API.CONSUMER.CREATE.DS_LOG.ARVX9PsdbYP1MEfh2KgLGs_1.cmd.>', [true, true, true, false, true, true]],
+    ["pulling from a reader's consumer of its own", '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.rd_x', [true, true, true, false, true, true]],
+    ["deleting a reader's consumer", '$JS.API.CONSUMER.DELETE.DS_LOG.rd_x', [true, true, true, false, true, false]],
+    ['a consumer named cmd_node-a on another stream', '$JS.API.CONSUMER.CREATE.KV_ds_config.cmd_node-a', [true, true, true, false, true, true]],
+    ['pulling from the consumer of node-c (no identity, so not guarded)', '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.cmd_node-c', [true, true, true, false, true, true]],
     ['a direct get from the log', '$JS.API.DIRECT.GET.DS_LOG', [true, true, true, false, true, true]],
     ['a direct get of a topology setting', '$JS.API.DIRECT.GET.KV_ds_config.$KV.ds_config.slots', [true, true, true, true, true, true]],
   ];
   for (const [what, subject, want] of table) {
     it(`${what} (${subject})`, () => {
-      const got = ROLES.map((role) => allows(permissionsFor(ID[role]).publish, subject));
+      const got = ROLES.map((role) => allows(permissionsFor(ID[role], KNOWN).publish, subject));
       assert.deepEqual(Object.fromEntries(ROLES.map((r, i) => [r, got[i]])), Object.fromEntries(ROLES.map((r, i) => [r, want[i]])));
     });
   }
@@ -135,8 +237,8 @@ describe('permissionsFor: who may publish where', () => {
 
 describe('permissionsFor: who may subscribe where', () => {
   it('the viewer and the fleet subscribe to reply subjects only (no interest to aim a push consumer at)', () => {
-    assert.deepEqual(permissionsFor(ID.viewer).subscribe, { allow: ['_INBOX.>'] });
-    assert.deepEqual(permissionsFor(ID.fleet).subscribe, { allow: ['_INBOX.>'] });
+    assert.deepEqual(permissionsFor(ID.viewer, KNOWN).subscribe, { allow: ['_INBOX.>'] });
+    assert.deepEqual(permissionsFor(ID.fleet, KNOWN).subscribe, { allow: ['_INBOX.>'] });
   });
 
   const table: readonly [string, readonly [boolean, boolean, boolean, boolean, boolean, boolean]][] = [
@@ -151,7 +253,7 @@ describe('permissionsFor: who may subscribe where', () => {
   for (const [subject, want] of table) {
     it(subject, () => {
       assert.deepEqual(
-        Object.fromEntries(ROLES.map((r) => [r, allows(permissionsFor(ID[r]).subscribe, subject)])),
+        Object.fromEntries(ROLES.map((r) => [r, allows(permissionsFor(ID[r], KNOWN).subscribe, subject)])),
         Object.fromEntries(ROLES.map((r, i) => [r, want[i]])),
       );
     });
@@ -193,17 +295,41 @@ describe('renderAuthorization', () => {
     );
   });
 
-  it("each user's permissions read back as permissionsFor gives them", () => {
+  it("each user's permissions read back as permissionsFor gives them, knowing the nodes of the agent users", () => {
+    const known = { nodes: ['node-a'] };
     assert.deepEqual(parseUsers(renderAuthorization(users)), [
-      { nkey: viewerKey, permissions: permissionsFor({ role: 'viewer' }) },
-      { nkey: agentKey, permissions: permissionsFor(AGENT_A) },
+      { nkey: viewerKey, permissions: permissionsFor({ role: 'viewer' }, known) },
+      { nkey: agentKey, permissions: permissionsFor(AGENT_A, known) },
     ]);
+  });
+
+  it("agentNodesOf: the agent users' nodes, in order, each once", () => {
+    const agentC = `U${'C'.repeat(55)}`;
+    assert.deepEqual(
+      agentNodesOf([
+        { name: 'viewer', nkey: viewerKey, identity: { role: 'viewer' } },
+        { name: 'node-b', nkey: agentKey, identity: AGENT_B },
+        { name: 'node-a', nkey: agentC, identity: AGENT_A },
+        { name: 'node-b again', nkey: agentC, identity: AGENT_B },
+      ]),
+      ['node-b', 'node-a'],
+    );
+  });
+
+  it("the deny lists guard exactly the consumers of the agent users' nodes (adding one rewrites every deny list)", () => {
+    const agentBKey = `U${'C'.repeat(55)}`;
+    const withB = [...users, { name: 'node-b', nkey: agentBKey, identity: AGENT_B }];
+    const deny = (text: string): unknown => (parseUsers(text)[0] as { permissions: { publish: { deny?: unknown } } }).permissions.publish.deny;
+    assert.deepEqual(deny(renderAuthorization(users)), ['$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A]);
+    assert.deepEqual(deny(renderAuthorization(withB)), ['$JS.API.CONSUMER.CREATE.DS_LOG', ...GUARD_A, ...GUARD_B]);
+    assert.deepEqual(deny(renderAuthorization(users.slice(0, 1))), ['$JS.API.CONSUMER.CREATE.DS_LOG']);
   });
 
   it('writes deny lists where a role has them (the controller: no history writes)', () => {
     const [controller] = parseUsers(renderAuthorization([{ name: 'controller', nkey: viewerKey, identity: { role: 'controller' } }]));
-    assert.deepEqual(controller, { nkey: viewerKey, permissions: permissionsFor({ role: 'controller' }) });
-    assert.ok((permissionsFor({ role: 'controller' }).publish.deny ?? []).includes('$JS.API.STREAM.PURGE.DS_LOG'));
+    // No agent users: the guard is the legacy create alone.
+    assert.deepEqual(controller, { nkey: viewerKey, permissions: permissionsFor({ role: 'controller' }, { nodes: [] }) });
+    assert.deepEqual(permissionsFor({ role: 'controller' }, { nodes: [] }).publish.deny, [...HISTORY, '$JS.API.CONSUMER.CREATE.DS_LOG']);
   });
 
   const notKeys: readonly [string, string][] = [
