@@ -35,6 +35,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { APISERVER_TOKEN_FILE, AUTH_CONF, credsPath, initAuthDir, readApiserverToken } from '../libs/auth/auth-dir.js';
+import { redactUrl } from '../libs/nats/connect.js';
 import { LEASE_BUCKET, LOG_STREAM } from '../libs/topology/names.js';
 
 export type Driver = 'process' | 'sim';
@@ -662,11 +663,13 @@ export function missingNatsServerHelp(): string {
 /** What the launcher prints before it starts anything: where NATS is and how to reach it. */
 export function banner(config: LocalClusterConfig): string {
   const members = natsMembers(config);
-  const urlPrefix = config.natsUrl === 'nats://127.0.0.1:4222' ? '' : `NATS_URL=${config.natsUrl} `;
+  // An external NATS_URL may carry a password or a token (nats://user:pass@host): never print it.
+  const natsUrl = redactUrl(config.natsUrl);
+  const urlPrefix = config.natsUrl === 'nats://127.0.0.1:4222' ? '' : `NATS_URL=${natsUrl} `;
   const natsLines = !config.embeddedNats
-    ? [`  NATS:         ${config.natsUrl} (from NATS_URL; no server started)`]
+    ? [`  NATS:         ${natsUrl} (from NATS_URL; no server started)`]
     : members.length === 1
-      ? [`  NATS:         ${config.natsUrl} (embedded nats-server, store in ${join(config.dataDir, 'nats')})`]
+      ? [`  NATS:         ${natsUrl} (embedded nats-server, store in ${join(config.dataDir, 'nats')})`]
       : [
           `  NATS:         ${members.length}-server JetStream cluster ${JSON.stringify(NATS_CLUSTER_NAME)}, streams R${config.streamReplicas ?? 1}, ` +
             `stores in ${join(config.dataDir, 'nats-<i>')}`,

@@ -4,8 +4,9 @@
 import type { Command } from 'commander';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { State } from '../../libs/core/state.js';
-import { CredentialsError } from '../../libs/auth/credentials.js';
+import { CredentialsError, looksLikeSecret } from '../../libs/auth/credentials.js';
 import { BusAuthorizationError, BusUnavailableError, connectBus, readBusSecurity } from '../../libs/nats/connect.js';
+import { patientRequests } from '../../libs/nats/patient-requests.js';
 import { ConfigError, EnvReader } from '../../libs/runtime/env.js';
 import { CliError } from './errors.js';
 import type { GetKind, GetOutput } from '../../libs/present/get.js';
@@ -66,6 +67,13 @@ export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => P
     const fromEnv = readBusSecurity(r);
     r.done();
     const security = g.creds !== undefined ? { ...fromEnv, credsFile: g.creds } : fromEnv;
+    if (security.credsFile !== undefined && looksLikeSecret(security.credsFile)) {
+      // The "cannot read credentials file <path>" error would quote the secret itself.
+      throw new CliError(
+        `error: ${g.creds !== undefined ? '--creds' : 'NATS_CREDS'} takes the path of a .creds file, and was given what looks like a seed, a JWT or a credentials file's text (not shown): ` +
+          'put it in a .creds file (dsctl auth init writes them) and pass that path',
+      );
+    }
     nc = await connectBus({ url, name: 'dsctl', once: true, security });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof CredentialsError || err instanceof BusAuthorizationError) throw new CliError(`error: ${err.message}`);
@@ -77,7 +85,10 @@ export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => P
     }
     throw err;
   }
-  const pending = process.env['DSCTL_DEBUG'] ? tracePendingRequests(nc) : undefined;
+  const debug = process.env['DSCTL_DEBUG'] !== undefined && process.env['DSCTL_DEBUG'] !== '';
+  const pending = debug ? tracePendingRequests(nc) : undefined;
+  // A JetStream election (a server of the cluster just died or came back) is waited out.
+  patientRequests(nc, debug ? { onRetry: (subject, attempt, err) => process.stderr.write(`dsctl: ${subject}: try ${attempt} failed (${err.message}); trying again\n`) } : {});
   try {
     return await fn(nc);
   } catch (err) {

@@ -1,15 +1,17 @@
 // `AUTH=1 npm start` and `TLS=1 AUTH=1 npm start` end to end (issue #8): the real launcher
 // (dist/scripts/local-cluster.js) with its nats-server, controller, API facade and sim agents, driven
 // by the real dsctl (and kubectl when it is on PATH). Each step is its own test, in order, against
-// one running cluster per mode.
+// one running cluster per mode. Along the way every output is kept, and the last steps check that no
+// secret the launcher made (nkey seeds, the facade's token, TLS keys) reached any of it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { seedOf } from '../../libs/auth/credentials.js';
 import { DEFAULT_SLOTS, dsSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { eventually } from '../support/eventually.js';
@@ -99,6 +101,8 @@ function assertDsTable(result: CliResult): void {
 interface HttpAnswer {
   readonly status: number;
   readonly body: unknown;
+  /** The body as sent. */
+  readonly text: string;
 }
 
 function httpsGet(url: string, ca: string, token: string | undefined): Promise<HttpAnswer> {
@@ -106,7 +110,10 @@ function httpsGet(url: string, ca: string, token: string | undefined): Promise<H
     const req = request(url, { method: 'GET', ca, headers: { accept: 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown, text });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -150,6 +157,111 @@ function runKubectl(args: readonly string[]): Promise<CliResult> {
   });
 }
 
+/** A secret and the texts that would betray it: its whole value, and its first 16 characters. */
+interface Secret {
+  readonly name: string;
+  readonly needles: readonly { readonly text: string; readonly part: string }[];
+}
+
+/** A text something printed or wrote, and where it came from. */
+interface Place {
+  readonly where: string;
+  readonly text: string;
+}
+
+function secret(name: string, value: string): Secret {
+  return { name, needles: [{ text: value, part: '' }, { text: value.slice(0, 16), part: ' (its first 16 characters)' }] };
+}
+
+/**
+ * A PEM private key: each full base64 line of it (its first 16 characters are a fixed ASN.1
+ * header, the same in every key of its kind, so the prefix rule does not fit).
+ */
+function pemSecret(name: string, pem: string): Secret {
+  const lines = pem.split('\n').filter((line) => line.length >= 32 && !line.startsWith('-----'));
+  return { name, needles: lines.map((text, i) => ({ text, part: ` (line ${i + 1} of its body)` })) };
+}
+
+/** `.creds` files in `folder`, by name. */
+function credsFiles(folder: string): string[] {
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.creds'))
+    .sort();
+}
+
+/**
+ * Every secret the launcher made in `dir`: the nkey seed (and JWT, if one is there) of each
+ * DATA_DIR/auth/*.creds and auth/nodes/*.creds, the facade's bearer token (the file's and the
+ * kubeconfig's), and the private keys of its TLS certificates.
+ */
+function launcherSecrets(dir: string): Secret[] {
+  const auth = join(dir, 'auth');
+  const files = [...credsFiles(auth), ...credsFiles(join(auth, 'nodes')).map((file) => join('nodes', file))];
+  const secrets = files.flatMap((file) => {
+    const text = readFileSync(join(auth, file), 'utf8');
+    const jwt = /-{3,}\s*BEGIN NATS USER JWT\s*-{3,}\s*\n\s*(\S+)\s*\n/.exec(text)?.[1];
+    return [secret(`the seed of auth/${file}`, seedOf(text, file)), ...(jwt !== undefined ? [secret(`the JWT of auth/${file}`, jwt)] : [])];
+  });
+  const token = readFileSync(join(auth, 'apiserver.token'), 'utf8').trim();
+  secrets.push(secret('the API facade token (auth/apiserver.token)', token));
+  const kubeconfigToken = readKubeconfig(join(dir, 'kubeconfig')).token;
+  if (kubeconfigToken !== token) secrets.push(secret("the kubeconfig's token", kubeconfigToken));
+  for (const key of ['auth/apiserver-tls.key', 'tls/ca.key', 'tls/server.key']) {
+    if (existsSync(join(dir, key))) secrets.push(pemSecret(`the private key ${key}`, readFileSync(join(dir, key), 'utf8')));
+  }
+  return secrets;
+}
+
+/** "<secret> in <place>" for every secret that a place holds whole or in part. */
+function leaks(secrets: readonly Secret[], places: readonly Place[]): string[] {
+  return places.flatMap((place) =>
+    secrets.flatMap((s) => {
+      const found = s.needles.find((needle) => place.text.includes(needle.text));
+      return found === undefined ? [] : [`${s.name}${found.part} in ${place.where}`];
+    }),
+  );
+}
+
+/** A dsctl run's two streams as places. */
+function placesOf(what: string, result: CliResult): Place[] {
+  return [
+    { where: `${what}: stdout`, text: result.stdout },
+    { where: `${what}: stderr`, text: result.stderr },
+  ];
+}
+
+/**
+ * Every line `service` prints, from the moment this is called until it exits (`lines()` keeps only
+ * the last OUTPUT_LINES): a waitForLog whose predicate keeps each line and never matches.
+ */
+function everyLineOf(service: ServiceProcess): string[] {
+  const all: string[] = [];
+  service
+    .waitForLog(
+      (line) => {
+        all.push(line.text);
+        return false;
+      },
+      { timeoutMs: 2 ** 31 - 1, message: 'the end of its output' },
+    )
+    // It rejects when the service exits: that is the end of the output, which is all this waits for.
+    .catch(() => undefined);
+  return all;
+}
+
+/** The launcher's output by child (`[name] ...`): each service's pino log, nats-server's log, the launcher's own lines (and its banner, unprefixed). */
+function outputByChild(lines: readonly string[]): Place[] {
+  const byName = new Map<string, string[]>();
+  for (const line of lines) {
+    const name = /^\[([^\]]+)\]/.exec(line)?.[1] ?? 'launcher';
+    const mine = byName.get(name) ?? [];
+    mine.push(line);
+    byName.set(name, mine);
+  }
+  const whereOf = (name: string): string => (name === 'nats' ? "nats-server's output" : name === 'launcher' ? "the launcher's own lines" : `${name}'s log`);
+  return [...byName].map(([name, text]) => ({ where: whereOf(name), text: text.join('\n') }));
+}
+
 /** The example manifest the other tests use: ../shared/manifests, or the inline copy written to `dir`. */
 async function manifestFile(dir: string): Promise<string> {
   if (sharedFluentdExists()) return SHARED_FLUENTD;
@@ -157,6 +269,9 @@ async function manifestFile(dir: string): Promise<string> {
   await writeFile(file, fluentdManifest());
   return file;
 }
+
+/** A JWT that is no JWT, in a malformed creds file: no one may echo it either. */
+const GARBLED_JWT = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJnYXJibGVkIjp0cnVlfQ.bm90LWEtc2lnbmF0dXJl';
 
 const folders: string[] = [];
 after(async () => {
@@ -168,6 +283,14 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
   let url: string;
   let apiPort: number;
   let launcher: ServiceProcess | undefined;
+  /** Every line the launcher printed (its own, nats-server's and every service's log). */
+  let everyLine: string[] = [];
+  /** What dsctl, kubectl and the facade printed in the steps, checked for secrets in the last steps. */
+  const printed: Place[] = [];
+  const record = (what: string, result: CliResult): CliResult => {
+    printed.push(...placesOf(what, result));
+    return result;
+  };
   const admin = (): ChildEnv => ({ ...CLEAN_ENV, NATS_URL: url });
   const adminCreds = (): string => join(dir, 'auth', 'admin.creds');
   const viewerCreds = (): string => join(dir, 'auth', 'viewer.creds');
@@ -188,7 +311,10 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
       DATA_DIR: dir,
       NATS_PORT: String(natsPort),
       APISERVER_PORT: String(apiPort),
+      // Every service's debug lines too, so that the secret check covers them.
+      LOG_LEVEL: 'debug',
     });
+    everyLine = everyLineOf(launcher);
     await launcher.waitForLog(saidBy('launcher', `nats-server is ready at ${url}`), { message: 'nats-server ready' });
   });
 
@@ -197,7 +323,7 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
   });
 
   it('dsctl without credentials is refused: authorization violation, exit 1', async () => {
-    const result = await runCli(['get', 'ds', '-A'], admin());
+    const result = record('dsctl get ds -A without credentials', await runCli(['get', 'ds', '-A'], admin()));
     assert.deepEqual(
       [result.code, result.stderr, result.stdout],
       [1, `error: NATS at ${url} refused the connection: authorization violation (it requires credentials: set NATS_CREDS to a .creds file)\n`, ''],
@@ -205,7 +331,7 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
   });
 
   it('dsctl --creds admin.creds applies the fluentd example, and get ds shows 3 desired, 3 current, 3 ready', async () => {
-    const applied = await runCli(['--creds', adminCreds(), 'apply', '-f', await manifestFile(dir)], admin());
+    const applied = record('dsctl apply -f', await runCli(['--creds', adminCreds(), 'apply', '-f', await manifestFile(dir)], admin()));
     assert.deepEqual([applied.code, applied.stdout, applied.stderr], [0, 'namespace/logging created\ndaemonset.apps/fluentd-elasticsearch created\n', '']);
     await eventually(async () => assertDsTable(await runCli(['--creds', adminCreds(), 'get', 'ds', '-A'], admin())), {
       timeoutMs: 30_000,
@@ -215,8 +341,8 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
   });
 
   it('the viewer credentials read (get ds -A), but delete ds is Forbidden with exit 1 and deletes nothing', async () => {
-    assertDsTable(await runCli(['--creds', viewerCreds(), 'get', 'ds', '-A'], admin()));
-    const refused = await runCli(['--creds', viewerCreds(), 'delete', 'ds', DS.name, '-n', DS.namespace], admin());
+    assertDsTable(record('dsctl get ds -A (viewer)', await runCli(['--creds', viewerCreds(), 'get', 'ds', '-A'], admin())));
+    const refused = record("the viewer's refused dsctl delete ds", await runCli(['--creds', viewerCreds(), 'delete', 'ds', DS.name, '-n', DS.namespace], admin()));
     const subject = dsSubject(dsSlot(DS.namespace, DS.name, DEFAULT_SLOTS), DS.namespace, DS.name);
     assert.deepEqual(
       [refused.code, refused.stderr, refused.stdout],
@@ -266,9 +392,13 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
     const cases: ReadonlyArray<readonly [string, string | undefined]> = [
       ['no token', undefined],
       ['another token', 'not-the-token'],
+      // Near misses and secrets sent to the wrong place: neither the 401 nor a log line may quote them.
+      ['the token with one character more', `${kubeconfig.token}x`],
+      ["the admin's nkey seed", seedOf(readFileSync(adminCreds(), 'utf8'), 'admin.creds')],
     ];
     for (const [what, token] of cases) {
       const refused = await httpsGet(list, kubeconfig.caPem, token);
+      printed.push({ where: `the facade's 401 body (${what})`, text: refused.text });
       assert.deepEqual(
         [refused.status, (refused.body as { reason?: string; code?: number }).reason, (refused.body as { code?: number }).code],
         [401, 'Unauthorized', 401],
@@ -278,7 +408,96 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
   });
 
   it('kubectl --kubeconfig DATA_DIR/kubeconfig get ds -A', { skip: KUBECTL === undefined ? 'kubectl is not on PATH' : false }, async () => {
-    assertDsTable(await runKubectl(['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'ds', '-A']));
+    assertDsTable(record('kubectl get ds -A', await runKubectl(['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'ds', '-A'])));
+  });
+
+  it('dsctl -o json, -o yaml, get nodes -o wide, describe ds, events and auth list print no seed, JWT or token', async () => {
+    const identities = JSON.parse(readFileSync(join(dir, 'auth', 'identities.json'), 'utf8')) as { identities: Array<{ name: string; nkey: string }> };
+    const adminKey = identities.identities.find((identity) => identity.name === 'admin')?.nkey;
+    assert.ok(adminKey !== undefined);
+    /** The command, and a text its output must hold (that it printed what it is for). */
+    const runs: ReadonlyArray<readonly [readonly string[], string]> = [
+      [['get', 'ds', '-A', '-o', 'json'], `"name": "${DS.name}"`],
+      [['get', 'ds', '-A', '-o', 'yaml'], `name: ${DS.name}`],
+      [['get', 'pods', '-A', '-o', 'json'], `"nodeName": "node-1"`],
+      [['get', 'nodes', '-o', 'wide'], 'node-3'],
+      [['get', 'nodes', '-o', 'json'], '"name": "node-3"'],
+      [['get', 'controllers', '-o', 'json'], 'controller-1'],
+      [['describe', 'ds', DS.name, '-n', DS.namespace], `Name:           ${DS.name}`],
+      [['events', '-A'], DS.name],
+      [['events', '-A', '-o', 'json'], DS.name],
+      [['auth', 'list', '--dir', join(dir, 'auth')], adminKey],
+    ];
+    for (const [args, shows] of runs) {
+      const result = record(`dsctl ${args.join(' ')}`, await runCli(['--creds', adminCreds(), ...args], admin()));
+      assert.equal(result.code, 0, `dsctl ${args.join(' ')}: ${result.stderr}`);
+      assert.ok(result.stdout.includes(shows), `dsctl ${args.join(' ')} shows ${shows}:\n${result.stdout}`);
+    }
+  });
+
+  it('failing dsctl runs (malformed or misplaced credentials, a token in the URL) say what is wrong and echo no secret', async () => {
+    const adminText = readFileSync(adminCreds(), 'utf8');
+    const seed = seedOf(adminText, 'admin.creds');
+    const token = readKubeconfig(join(dir, 'kubeconfig')).token;
+    const seedBlock = adminText.slice(adminText.indexOf('-----BEGIN USER NKEY SEED'));
+    const malformed = {
+      truncated: adminText.slice(0, adminText.indexOf(seed) + 30),
+      seedGarbage: `${seed}garbage!!\n`,
+      seedLonger: adminText.replace(seed, `${seed}QQQQ`),
+      seedThenJwt: `${seedBlock}\n-----BEGIN NATS USER JWT-----\n${GARBLED_JWT}\n------END NATS USER JWT------\n`,
+    };
+    const path = (name: keyof typeof malformed): string => join(dir, `${name}.creds`);
+    for (const [name, text] of Object.entries(malformed)) await writeFile(path(name as keyof typeof malformed), text, { mode: 0o600 });
+    const notCreds = (file: string): string => `error: ${file}: not a credentials file (no USER NKEY SEED block)\n`;
+    const notPath = (from: string): string =>
+      `error: ${from} takes the path of a .creds file, and was given what looks like a seed, a JWT or a credentials file's text (not shown): ` +
+      'put it in a .creds file (dsctl auth init writes them) and pass that path\n';
+    const natsPort = new URL(url).port;
+    /** What is wrong, dsctl's arguments and environment before `get nodes`, and its stderr (undefined: see the case). */
+    const cases: ReadonlyArray<readonly [string, readonly string[], ChildEnv, string | undefined]> = [
+      ['admin.creds cut off inside the seed', ['--creds', path('truncated')], {}, notCreds(path('truncated'))],
+      ['a bare seed with garbage appended', ['--creds', path('seedGarbage')], {}, notCreds(path('seedGarbage'))],
+      [
+        'a seed block whose seed has base32 letters appended',
+        ['--creds', path('seedLonger')],
+        {},
+        `error: ${path('seedLonger')}: the USER NKEY SEED block does not hold a valid seed\n`,
+      ],
+      // Each block is read by its name, whatever the order: the JWT block holds no JWT.
+      ['a seed block followed by a garbled JWT block', ['--creds', path('seedThenJwt')], {}, `error: ${path('seedThenJwt')}: the NATS USER JWT block does not hold a JWT\n`],
+      ['--creds naming a folder (DATA_DIR/auth)', ['--creds', join(dir, 'auth')], {}, `error: cannot read credentials file ${join(dir, 'auth')} (EISDIR)\n`],
+      ['--creds given the seed itself', ['--creds', seed], {}, notPath('--creds')],
+      ['NATS_CREDS set to the seed itself', [], { NATS_CREDS: seed }, notPath('NATS_CREDS')],
+      [
+        'the facade token as the user of the server URL, without credentials',
+        ['--server', `nats://${token}@127.0.0.1:${natsPort}`],
+        {},
+        `error: NATS at nats://***@127.0.0.1:${natsPort} refused the connection: authorization violation (it requires credentials: set NATS_CREDS to a .creds file)\n`,
+      ],
+    ];
+    for (const [what, args, env, stderr] of cases) {
+      const result = record(`dsctl get nodes with ${what}`, await runCli([...args, 'get', 'nodes'], { ...admin(), DSCTL_DEBUG: '1', ...env }));
+      assert.deepEqual([result.code, result.stdout], [1, ''], `${what}: ${result.stderr}`);
+      if (stderr !== undefined) assert.equal(result.stderr, stderr, what);
+    }
+  });
+
+  it('no seed, JWT or token in anything dsctl, kubectl or the facade printed in these steps', () => {
+    const secrets = [...launcherSecrets(dir), secret('the JWT of seedThenJwt.creds', GARBLED_JWT)];
+    assert.deepEqual(
+      secrets.map((s) => s.name),
+      [
+        ...['admin', 'apiserver', 'controller', 'fleet', 'viewer'].map((role) => `the seed of auth/${role}.creds`),
+        ...NODES.map((node) => `the seed of auth/nodes/${node}.creds`),
+        'the API facade token (auth/apiserver.token)',
+        'the private key auth/apiserver-tls.key',
+        'the JWT of seedThenJwt.creds',
+      ],
+    );
+    // The check finds what it looks for.
+    const seed = seedOf(readFileSync(adminCreds(), 'utf8'), 'admin.creds');
+    assert.deepEqual(leaks(secrets, [{ where: 'a probe', text: `…${seed.slice(0, 16)}…` }]), ['the seed of auth/admin.creds (its first 16 characters) in a probe']);
+    assert.deepEqual(leaks(secrets, printed), []);
   });
 
   it("stops cleanly, and nats-server logged no permission violation but the viewer's delete", async () => {
@@ -293,12 +512,24 @@ describe('AUTH=1 npm start', { skip: SKIP }, () => {
     assert.equal(seen.length, 1, seen.join('\n'));
     assert.ok(seen[0]?.includes(viewer) === true && seen[0].includes(`"${subject}"`), seen[0]);
   });
+
+  it("no seed, JWT or token in the launcher's whole output (nats-server's and every service's debug log) or the server's config", () => {
+    const secrets = [...launcherSecrets(dir), secret('the JWT of seedThenJwt.creds', GARBLED_JWT)];
+    const output = outputByChild(everyLine);
+    assert.deepEqual(
+      output.map((place) => place.where).sort(),
+      ["apiserver's log", "controller-1's log", "nats-server's output", ...NODES.map((node) => `${node}'s log`), "the launcher's own lines"],
+    );
+    const files = ['auth/auth.conf', 'auth/identities.json', 'nats/auth-server.conf'].map((file) => ({ where: `DATA_DIR/${file}`, text: readFileSync(join(dir, file), 'utf8') }));
+    assert.deepEqual(leaks(secrets, [...output, ...files]), []);
+  });
 });
 
 describe('TLS=1 AUTH=1 npm start', { skip: SKIP }, () => {
   let dir: string;
   let url: string;
   let launcher: ServiceProcess | undefined;
+  let everyLine: string[] = [];
   const tlsFile = (name: string): string => join(dir, 'tls', name);
 
   before(async () => {
@@ -317,6 +548,7 @@ describe('TLS=1 AUTH=1 npm start', { skip: SKIP }, () => {
       NATS_PORT: String(natsPort),
       APISERVER_PORT: String(await freePort()),
     });
+    everyLine = everyLineOf(launcher);
     await launcher.waitForLog(saidBy('launcher', `nats-server is ready at ${url}`), { message: 'nats-server ready' });
   });
 
@@ -390,5 +622,14 @@ describe('TLS=1 AUTH=1 npm start', { skip: SKIP }, () => {
   it('stops cleanly', async () => {
     assert.ok(launcher !== undefined);
     assert.equal(await launcher.stop('SIGTERM'), 0, launcher.output());
+  });
+
+  it("no seed, token or TLS private key in the launcher's whole output", () => {
+    const secrets = launcherSecrets(dir);
+    assert.deepEqual(
+      secrets.map((s) => s.name).slice(-3),
+      ['the private key auth/apiserver-tls.key', 'the private key tls/ca.key', 'the private key tls/server.key'],
+    );
+    assert.deepEqual(leaks(secrets, outputByChild(everyLine)), []);
   });
 });

@@ -464,6 +464,21 @@ describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
     assert.equal(banner(config({})).split('\n')[2], '  NATS:         nats://127.0.0.1:4222 (embedded nats-server, store in /work/repo/.data/nats)');
   });
 
+  it("never prints the password or token of an external NATS_URL (#8)", () => {
+    const cases: ReadonlyArray<readonly [string, string, string]> = [
+      ['nats://ops:s3cret-pass@bus.example:4222', 'nats://ops:***@bus.example:4222', 's3cret-pass'],
+      ['nats://tok3n-abcdef@bus.example:4222', 'nats://***@bus.example:4222', 'tok3n-abcdef'],
+      ['nats://a:pw-one@bus-1:4222,nats://a:pw-one@bus-2:4222', 'nats://a:***@bus-1:4222,nats://a:***@bus-2:4222', 'pw-one'],
+    ];
+    for (const [url, shown, secret] of cases) {
+      const text = banner(config({ NATS_URL: url, DATA_DIR: '/d' }));
+      const lines = text.split('\n');
+      assert.equal(lines[2], `  NATS:         ${shown} (from NATS_URL; no server started)`, url);
+      assert.ok(lines.includes(`  try:          NATS_URL=${shown} npx dsctl get nodes`), text);
+      assert.equal(text.includes(secret), false, `${url}: the banner quotes ${secret}`);
+    }
+  });
+
   it('TLS=1 in a cluster: each member requires TLS from clients (its routes stay plain), everyone gets tls:// URLs', () => {
     const tlsThree = config({ NATS_CLUSTER: '3', NATS_PORT: '5222', DATA_DIR: '/d', NODES: '1', CONTROLLERS: '1', APISERVER_PORT: '0', TLS: '1' });
     const files = busTlsFiles(tlsThree);
