@@ -64,8 +64,12 @@ const READER_HEARTBEAT_MS = 1_000;
 const MISSED_HEARTBEATS_TO_RECREATE = 3;
 /** JetStream API calls of the reader: short, because a call that lands on a dead server is retried. */
 const API_TIMEOUT_MS = 2_000;
-const RETRY_FIRST_MS = 200;
-const RETRY_MAX_MS = 3_000;
+/** Consumer creates: the first tries wait this long (see quickJsm). */
+const QUICK_API_TIMEOUT_MS = 1_000;
+const QUICK_TRIES = 4;
+const RETRY_FIRST_MS = 100;
+/** Short: once an election is over, the next try should come soon. */
+const RETRY_MAX_MS = 1_000;
 /** A named consumer whose reader died goes away after this long unused. */
 const INACTIVE_THRESHOLD_MS = 5 * 60_000;
 /** An unnamed one is never deleted by its reader: it goes away this long after its last pull. */
@@ -88,6 +92,10 @@ export function decodeLogMessage(msg: JsMsg): { ok: true; env: Envelope } | { ok
 export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> {
   const js = jetstream(opts.nc, { timeout: API_TIMEOUT_MS });
   const jsm = await jetstreamManager(opts.nc, { timeout: API_TIMEOUT_MS, checkAPI: false });
+  // Creating a consumer takes milliseconds, but on nats-server 2.9 a one-replica consumer may be
+  // placed on a stream peer that has just died, and then its create is never answered (about
+  // one try in two while a peer is down): the first tries give up sooner.
+  const quickJsm = await jetstreamManager(opts.nc, { timeout: QUICK_API_TIMEOUT_MS, checkAPI: false });
   /** A fixed name, or a fresh random one per consumer (an old one may linger until it times out). */
   let name = opts.consumerName ?? `rd_${nuid.next()}`;
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
@@ -149,10 +157,13 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
     // ignored from now on (their generation is over).
     if (old) void old.close().catch(() => undefined);
     const ci = await retry(
-      async () => {
+      async (attempt) => {
+        const api = attempt <= QUICK_TRIES ? quickJsm : jsm;
         // A consumer of the same name (a previous run, or a replica that lost track of it) is replaced.
-        if (opts.consumerName !== undefined) await jsm.consumers.delete(LOG_STREAM, name).catch(() => undefined);
-        return jsm.consumers.add(LOG_STREAM, config(last + 1));
+        if (opts.consumerName !== undefined) await api.consumers.delete(LOG_STREAM, name).catch(() => undefined);
+        // A fresh name per try: a create that timed out may still be placed later.
+        if (attempt > 1 && opts.consumerName === undefined) name = `rd_${nuid.next()}`;
+        return api.consumers.add(LOG_STREAM, config(last + 1));
       },
       opts,
       () => stopped || gen !== generation,
@@ -225,6 +236,26 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
     }
   };
 
+  /**
+   * After the connection moves to another server, start over from the next sequence. The
+   * client's own recovery asks for the consumer's info until it answers and keeps its heartbeat
+   * watch off meanwhile; when the consumer lived on the server that died (one replica), that info
+   * never comes and the reader would wait silently for ever.
+   */
+  function watchReconnects(): void {
+    const status = opts.nc.status();
+    void (async () => {
+      for await (const s of status) {
+        if (stopped) break;
+        if (s.type !== 'reconnect') continue;
+        opts.log?.info({ consumer: name, lastSeq: last, server: opts.nc.getServer() }, 'log reader: reconnected, re-creating the consumer');
+        restart();
+      }
+    })().catch(() => undefined);
+    // The client's status iterator has stop() (which also unregisters it); the type does not say so.
+    void done.then(() => (status as { stop?: () => void }).stop?.());
+  }
+
   const restart = (): void => {
     if (stopped || restarting) return;
     restarting = start()
@@ -238,6 +269,7 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
   };
 
   await start();
+  watchReconnects();
   // Time travel reads up to a point and stops there.
   if (opts.untilSeq !== undefined) void caughtUp.then(() => stop());
 
@@ -256,14 +288,15 @@ function permanent(err: unknown): boolean {
 }
 
 /** Runs `fn` until it succeeds, backing off between failures; gives up on permanent errors. */
-async function retry<T>(fn: () => Promise<T>, opts: LogReaderOptions, cancelled: () => boolean): Promise<T> {
+async function retry<T>(fn: (attempt: number) => Promise<T>, opts: LogReaderOptions, cancelled: () => boolean): Promise<T> {
   let delay = RETRY_FIRST_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn();
+      return await fn(attempt);
     } catch (err) {
       if (permanent(err) || cancelled()) throw err;
       if (attempt === 3) opts.log?.warn({ err, attempt }, 'log reader: JetStream not answering, retrying');
+      else opts.log?.debug({ err: (err as Error).message, attempt, server: opts.nc.getServer() }, 'log reader: JetStream call failed, retrying');
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, RETRY_MAX_MS);
     }

@@ -19,8 +19,8 @@ import type { DaemonSetManifest, FieldError, Labels } from '../../libs/model/typ
 import { formatFieldErrors, parseDaemonSet, validateDaemonSetUpdate } from '../../libs/model/validate.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { lastOnSubject, managerOf } from '../../libs/nats/subject-reads.js';
-import { ensureTopology } from '../../libs/nats/topology.js';
-import { dsSubject, namespaceSubject } from '../../libs/topology/names.js';
+import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
+import { LOG_STREAM, dsSubject, namespaceSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { CliError } from './errors.js';
 import { loadState } from './state-loader.js';
@@ -220,7 +220,9 @@ async function planNamespace(jsm: JetStreamManager, ns: NamespaceManifest): Prom
 }
 
 export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments): Promise<{ lines: string[]; notes: string[] }> {
-  const { slots } = await ensureTopology(nc);
+  // Create the topology only when there is none: creating checks every stream and bucket, and
+  // each check is one more request that may meet a JetStream election.
+  const { slots } = (await readTopology(nc)) ?? (await ensureTopology(nc));
   const jsm = await managerOf(nc);
   const js = jetstream(nc);
   const lines: string[] = [];
@@ -295,9 +297,16 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
   if (problems.length) throw new CliError(problems.join('\n'));
   for (const p of plans) {
     if (p.event) {
+      // With an id the write may be retried (patientRequests): a copy that already landed is
+      // dropped by the server, or shows here as a conflict with our own message.
+      const msgId = randomUUID();
       try {
-        await publishEvent(js, { subject: p.subject, event: p.event, expectLastSubjectSeq: p.expect });
+        await publishEvent(js, { subject: p.subject, event: p.event, expectLastSubjectSeq: p.expect, msgId });
       } catch (err) {
+        if (err instanceof ConflictError && (await lastMessageId(jsm, p.subject)) === msgId) {
+          lines.push(p.line);
+          continue;
+        }
         if (err instanceof ConflictError) {
           throw new CliError(
             `Error from server (Conflict): Operation cannot be fulfilled on ${p.resource}: the object has been modified; please apply your changes to the latest version and try again`,
@@ -309,4 +318,10 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
     lines.push(p.line);
   }
   return { lines, notes };
+}
+
+/** The Nats-Msg-Id of the last message on `subject`, if any. */
+async function lastMessageId(jsm: JetStreamManager, subject: string): Promise<string | undefined> {
+  const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject }).catch(() => null);
+  return m?.header?.get('Nats-Msg-Id') || undefined;
 }
