@@ -203,7 +203,7 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
           [generation, 3, 3, 3],
         );
       }, { timeoutMs: 30_000, intervalMs: 100, message: `the rollout to generation ${generation} never finished while ${cluster.names[victim]} was down` });
-      console.log(`# the rollout to generation ${generation} finished ${Date.now() - killedAt} ms after ${cluster.names[victim]} was killed`);
+      console.log(`the rollout to generation ${generation} finished ${Date.now() - killedAt} ms after ${cluster.names[victim]} was killed`);
     } finally {
       await restartAndCatchUp(victim);
     }
