@@ -66,7 +66,7 @@ const MISSED_HEARTBEATS_TO_RECREATE = 3;
 const API_TIMEOUT_MS = 2_000;
 /** Consumer creates: the first tries wait this long (see quickJsm). */
 const QUICK_API_TIMEOUT_MS = 1_000;
-const QUICK_TRIES = 4;
+const QUICK_TRIES = 10;
 const RETRY_FIRST_MS = 100;
 /** Short: once an election is over, the next try should come soon. */
 const RETRY_MAX_MS = 1_000;

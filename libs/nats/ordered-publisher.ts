@@ -34,7 +34,8 @@ export class OrderedPublisher {
 
   private async attempt(subject: string, event: AnyEvent, msgId: string): Promise<PubAck | undefined> {
     let delay = this.opts.initialBackoffMs ?? 100;
-    const max = this.opts.maxBackoffMs ?? 5_000;
+    // A JetStream election lasts about 5 s: the next try should come soon after it ends.
+    const max = this.opts.maxBackoffMs ?? 2_000;
     for (let tries = 1; ; tries++) {
       if (this.closed) return undefined;
       try {
