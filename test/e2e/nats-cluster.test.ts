@@ -7,11 +7,12 @@
 // consumer may be placed on the dead peer and its create is then never answered (about one try
 // in two), so readers re-create theirs with short timeouts; a client whose server died is moved
 // to another one and its reader starts over from the next sequence; dsctl waits out an election
-// (libs/nats/patient-requests.ts). DEBUG_PROCS=1 prints the services' logs and the log's tail.
+// (libs/nats/patient-requests.ts). After a failure (or with DEBUG_PROCS=1) the services' logs and
+// the log's tail are printed.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { StreamInfo } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -117,12 +118,22 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
     for (const agent of agents) await agent.waitForLog((l) => l.json?.['phase'] === 'live');
   });
 
+  /** Set when a test fails: the services' logs and the log's tail are printed after the file, for CI. */
+  let failed = false;
+  afterEach((t) => {
+    // TestContext.passed (Node 20.12+) is not in the installed @types/node yet.
+    if ((t as unknown as { readonly passed?: boolean }).passed === false) failed = true;
+  });
+
+  const printDiagnostics = async (): Promise<void> => {
+    const wanted = /lifecycle|slot|consumer|publish|command|reconciled|lease|liveness|retry|connection|reconnect|disconnect/;
+    for (const p of procs) for (const l of p.lines()) if (Number(l.json?.['level'] ?? 0) >= 40 || wanted.test(String(l.json?.['msg']))) console.log(`[${p.name}] ${l.text.slice(0, 4000)}`);
+    const log = await readLog(cluster.url).catch(() => []);
+    for (const env of log.slice(-40)) console.log(`log ${env.seq} ${new Date(env.timeMs).toISOString().slice(11, 23)} ${env.subject} ${env.event.type} ${JSON.stringify(env.event.data).slice(0, 160)}`);
+  };
+
   after(async () => {
-    if (process.env['DEBUG_PROCS']) for (const p of procs) for (const l of p.lines()) if (Number(l.json?.['level'] ?? 0) >= 40 || /lifecycle|slot|consumer|publish|command|reconciled|lease|liveness|retry|connection|reconnect|disconnect/.test(String(l.json?.['msg']))) console.log(`[${p.name}] ${l.text.slice(0, 20000)}`);
-    if (process.env['DEBUG_PROCS']) {
-      const log = await readLog(cluster.url).catch(() => []);
-      for (const env of log.slice(-40)) console.log(`log ${env.seq} ${new Date(env.timeMs).toISOString().slice(11, 23)} ${env.subject} ${env.event.type} ${JSON.stringify(env.event.data).slice(0, 160)}`);
-    }
+    if (process.env['DEBUG_PROCS'] || failed) await printDiagnostics();
     for (const p of procs) await p.stop('SIGTERM').catch(() => undefined);
     await admin?.close();
     await cluster?.stop();
@@ -272,9 +283,9 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
   });
 });
 
-/** A timestamped line in the test's output (with DEBUG_PROCS=1), to line up with the services' logs. */
+/** A timestamped line in the test's output, to line up with the services' logs. */
 function note(text: string): void {
-  if (process.env['DEBUG_PROCS']) console.log(`${new Date().toISOString()} ${text}`);
+  console.log(`${new Date().toISOString()} ${text}`);
 }
 
 /** The number of client connections a server reports on its monitor endpoint. */
