@@ -213,7 +213,7 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
           [s?.observedGeneration, s?.desiredNumberScheduled, s?.updatedNumberScheduled, s?.numberAvailable],
           [generation, 3, 3, 3],
         );
-      }, { timeoutMs: 30_000, intervalMs: 100, message: `the rollout to generation ${generation} never finished while ${cluster.names[victim]} was down` });
+      }, { timeoutMs: 60_000, intervalMs: 100, message: `the rollout to generation ${generation} never finished while ${cluster.names[victim]} was down` });
       console.log(`the rollout to generation ${generation} finished ${Date.now() - killedAt} ms after ${cluster.names[victim]} was killed`);
     } finally {
       await restartAndCatchUp(victim);
