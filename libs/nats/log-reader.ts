@@ -150,7 +150,6 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
   /** Creates the consumer from the sequence after the last one delivered and starts pulling. */
   const start = async (): Promise<void> => {
     const gen = ++generation;
-    if (gen > 1 && opts.consumerName === undefined) name = `rd_${nuid.next()}`;
     const old = iter;
     iter = undefined;
     // Not awaited: closing an iterator whose server died can wait on it. Its callbacks are
@@ -161,8 +160,9 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
         const api = attempt <= QUICK_TRIES ? quickJsm : jsm;
         // A consumer of the same name (a previous run, or a replica that lost track of it) is replaced.
         if (opts.consumerName !== undefined) await api.consumers.delete(LOG_STREAM, name).catch(() => undefined);
-        // A fresh name per try: a create that timed out may still be placed later.
-        if (attempt > 1 && opts.consumerName === undefined) name = `rd_${nuid.next()}`;
+        // An unnamed reader takes a fresh name for every consumer and every try: an old one may
+        // linger until it times out, and a create that timed out may still be placed later.
+        if ((gen > 1 || attempt > 1) && opts.consumerName === undefined) name = `rd_${nuid.next()}`;
         return api.consumers.add(LOG_STREAM, config(last + 1));
       },
       opts,

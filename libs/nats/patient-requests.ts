@@ -30,7 +30,7 @@ const MSG_ID_HEADER = 'Nats-Msg-Id';
 /** Whether a request may be sent again without changing what it does. */
 export function mayRepeat(subject: string, opts: RequestOptions | undefined): boolean {
   if (subject.startsWith('$JS.API.')) return !subject.startsWith('$JS.API.CONSUMER.MSG.NEXT.');
-  return opts?.headers?.get(MSG_ID_HEADER) !== undefined && opts.headers.get(MSG_ID_HEADER) !== '';
+  return (opts?.headers?.get(MSG_ID_HEADER) ?? '') !== '';
 }
 
 /** A failure that a later try may not meet: no answer in time, or nobody (yet) to answer. */

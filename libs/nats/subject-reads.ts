@@ -21,6 +21,8 @@ export interface LastOnSubject {
   /** Its event, or undefined (empty subject, or a message that does not decode: `reason` says why). */
   readonly event: LogEvent | undefined;
   readonly reason?: string;
+  /** Its Nats-Msg-Id header, if its writer set one (a writer recognises its own retried write by it). */
+  readonly msgId?: string;
 }
 
 /** The last message of `subject` on the log, decoded. */
@@ -33,8 +35,10 @@ export async function lastOnSubject(jsm: JetStreamManager, subject: string): Pro
     throw err;
   }
   if (!m) return { seq: 0, event: undefined };
+  const msgId = m.header?.get('Nats-Msg-Id') || undefined;
+  const id = msgId !== undefined ? { msgId } : {};
   const r = decodeEvent(m.data);
-  if (!r.ok) return { seq: m.seq, event: undefined, reason: r.reason };
-  if (r.event.type === 'Heartbeat') return { seq: m.seq, event: undefined, reason: 'a Heartbeat on the log' };
-  return { seq: m.seq, event: r.event };
+  if (!r.ok) return { seq: m.seq, event: undefined, reason: r.reason, ...id };
+  if (r.event.type === 'Heartbeat') return { seq: m.seq, event: undefined, reason: 'a Heartbeat on the log', ...id };
+  return { seq: m.seq, event: r.event, ...id };
 }

@@ -20,7 +20,7 @@ import { formatFieldErrors, parseDaemonSet, validateDaemonSetUpdate } from '../.
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { lastOnSubject, managerOf } from '../../libs/nats/subject-reads.js';
 import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
-import { LOG_STREAM, dsSubject, namespaceSubject } from '../../libs/topology/names.js';
+import { dsSubject, namespaceSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { CliError } from './errors.js';
 import { loadState } from './state-loader.js';
@@ -303,7 +303,7 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
       try {
         await publishEvent(js, { subject: p.subject, event: p.event, expectLastSubjectSeq: p.expect, msgId });
       } catch (err) {
-        if (err instanceof ConflictError && (await lastMessageId(jsm, p.subject)) === msgId) {
+        if (err instanceof ConflictError && (await lastOnSubject(jsm, p.subject)).msgId === msgId) {
           lines.push(p.line);
           continue;
         }
@@ -320,8 +320,3 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
   return { lines, notes };
 }
 
-/** The Nats-Msg-Id of the last message on `subject`, if any. */
-async function lastMessageId(jsm: JetStreamManager, subject: string): Promise<string | undefined> {
-  const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject }).catch(() => null);
-  return m?.header?.get('Nats-Msg-Id') || undefined;
-}

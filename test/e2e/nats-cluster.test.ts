@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { managerOf } from '../../libs/nats/subject-reads.js';
 import type { StreamInfo } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -86,8 +86,8 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
     assert.equal(r.code, 0, r.stderr);
     return r.stdout;
   };
-  // checkAPI: false skips the account info request, which only the meta leader answers.
-  const logInfo = async (): Promise<StreamInfo> => (await jetstreamManager(admin, { checkAPI: false })).streams.info(LOG_STREAM);
+  // managerOf skips the account info request, which only the meta leader answers.
+  const logInfo = async (): Promise<StreamInfo> => (await managerOf(admin)).streams.info(LOG_STREAM);
 
   before(async () => {
     const startedAt = Date.now();
@@ -149,7 +149,7 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
   /** The status the controller last wrote to the log for the DaemonSet, by a direct get any replica serves. */
   const lastStatus = async (): Promise<DaemonSetStatusUpdated['data']['status'] | undefined> => {
     const subject = dsStatusSubject(dsSlot('kube-system', 'fluentd', DEFAULT_SLOTS), 'kube-system', 'fluentd');
-    const msg = await (await jetstreamManager(admin, { checkAPI: false })).direct.getMessage(LOG_STREAM, { last_by_subj: subject });
+    const msg = await (await managerOf(admin)).direct.getMessage(LOG_STREAM, { last_by_subj: subject });
     if (msg === null) return undefined;
     const decoded = decodeEvent(msg.data);
     assert.ok(decoded.ok && decoded.event.type === 'DaemonSetStatusUpdated', `${subject} holds ${JSON.stringify(decoded)}`);

@@ -12,6 +12,8 @@ describe('patientRequests (real nats-server)', () => {
   let responder: NatsConnection;
   let client: NatsConnection;
   const retries: string[] = [];
+  /** Subjects nobody answers at first, with the reply a responder gives once the client has retried. */
+  const answerAfterRetry = new Map<string, string>();
 
   before(async () => {
     nats = await startNats({ jetstream: false });
@@ -19,7 +21,15 @@ describe('patientRequests (real nats-server)', () => {
     client = patientRequests(await connect({ servers: nats.url }), {
       attemptMs: 300,
       deadlineMs: 3_000,
-      onRetry: (subject, attempt) => retries.push(`${subject}#${attempt}`),
+      onRetry: (subject, attempt) => {
+        retries.push(`${subject}#${attempt}`);
+        const reply = answerAfterRetry.get(subject);
+        if (reply === undefined) return;
+        // The first try found no responder; one subscribes now, before the next try (100 ms on).
+        answerAfterRetry.delete(subject);
+        responder.subscribe(subject, { max: 1, callback: (_err, msg) => void msg.respond(reply) });
+        void responder.flush();
+      },
     });
   });
 
@@ -31,14 +41,7 @@ describe('patientRequests (real nats-server)', () => {
 
   /** Answers `subject` once, with `reply`, once the client has retried it at least once. */
   const answerLater = (subject: string, reply: string): void => {
-    // Nobody listens at first: the first tries find no responders. The responder subscribes once
-    // the client has retried at least once (seen through onRetry).
-    const wait = setInterval(() => {
-      if (!retries.some((r) => r.startsWith(`${subject}#`))) return;
-      clearInterval(wait);
-      const sub = responder.subscribe(subject, { max: 1, callback: (_err, msg) => void msg.respond(reply) });
-      void sub;
-    }, 20);
+    answerAfterRetry.set(subject, reply);
   };
 
   it('a $JS.API request with no responder yet is retried until one answers', async () => {
