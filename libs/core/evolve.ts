@@ -145,7 +145,10 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
       // A duplicate of a create already folded (same pod uid) changes nothing, not even the
       // attempt count: folding a retried command twice must give the state of folding it once.
       if (state.pods.get(key)?.uid === d.pod.uid) break;
-      if (live) live.createsByNode.set(d.node, (live.createsByNode.get(d.node) ?? 0) + 1);
+      if (live) {
+        live.createsByNode.set(d.node, (live.createsByNode.get(d.node) ?? 0) + 1);
+        live.rolledOff.delete(d.node);
+      }
       if (state.pods.has(key) || !state.nodes.has(d.node)) break;
       // Memory: a fleet holds 100,000s of pods; what pods of one DaemonSet revision share is
       // stored once (the node's and DaemonSet's own strings, one owner object, one labels object).
@@ -177,6 +180,7 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         pod.deletionMs = t;
         pod.lastReason = e.data.reason;
         if (e.data.reason === FAILED_DAEMON_POD) recordFailedBackoff(state, pod, t);
+        if (e.data.reason === ROLLING_UPDATE) ownerOf(state, pod)?.rolledOff.set(pod.node, t);
       }
       break;
     }
@@ -303,6 +307,7 @@ function applyDaemonSet(
       ],
       createsByNode: new Map(),
       failedBackoff: new Map(),
+      rolledOff: new Map(),
       lastSpecSeq: env.seq,
     };
     state.daemonSets.set(key, ds);
@@ -372,6 +377,8 @@ export function internLabels(labels: Labels): Labels {
 }
 
 export const FAILED_DAEMON_POD = 'FailedDaemonPod';
+/** The reason of a PodDelete issued by the rolling update (see DsRecord.rolledOff). */
+export const ROLLING_UPDATE = 'RollingUpdate';
 export const FAILED_BACKOFF_INITIAL_MS = 1_000;
 export const FAILED_BACKOFF_MAX_MS = 15 * 60_000;
 
@@ -453,6 +460,14 @@ function removePod(state: State, key: PodKey, pod: PodRecord): void {
 
 function dropPodsOnNode(state: State, node: string): void {
   for (const [key, pod] of [...state.pods]) if (pod.node === node) removePod(state, key, pod);
+  // A node that left (or came back as a new incarnation) owes no rollout anything.
+  for (const ds of state.daemonSets.values()) ds.rolledOff.delete(node);
+}
+
+function ownerOf(state: State, pod: PodRecord): DsRecord | undefined {
+  if (!pod.owner) return undefined;
+  const ds = state.daemonSets.get(dsKey(pod.namespace, pod.owner.name));
+  return ds && ds.uid === pod.owner.uid ? ds : undefined;
 }
 
 /** A DaemonSet being deleted (background or foreground) disappears once its last pod is gone. */

@@ -11,7 +11,7 @@ import type { Verdict } from './eligibility.js';
 import { daemonPodSpec } from './daemon-pod.js';
 import { createIdentity, deleteCommandId, podNameFor } from './ids.js';
 import { garbageOf, isUpdated, noExecuteDeadline, podsOnNode, verdictFor } from './daemon-view.js';
-import { FAILED_DAEMON_POD } from './evolve.js';
+import { FAILED_DAEMON_POD, ROLLING_UPDATE } from './evolve.js';
 import { computeStatus, isPodAvailable, isPodReady } from './status.js';
 import { podKey, type DsKey, type DsRecord, type DsStatus, type PodRecord, type State } from './state.js';
 
@@ -241,7 +241,13 @@ function rollingUpdate(state: State, ds: DsRecord, verdicts: Map<string, Verdict
   const { maxSurge, maxUnavailable } = rollingBudget(strategy.rollingUpdate, desired);
 
   if (maxSurge === 0) {
+    // Nodes this rollout took down that have since gone NotReady and so dropped out of `nodes`
+    // (no pod, no longer schedulable) still count: their unavailability is the rollout's doing.
+    const listed = new Set(nodes.map((n) => n.name));
     let numUnavailable = 0;
+    for (const name of ds.rolledOff.keys()) {
+      if (!listed.has(name) && state.nodes.get(name)?.ready !== 'True') numUnavailable++;
+    }
     const allowed: PodRecord[] = [];
     const candidates: PodRecord[] = [];
     for (const node of nodes) {
@@ -263,7 +269,7 @@ function rollingUpdate(state: State, ds: DsRecord, verdicts: Map<string, Verdict
       }
     }
     const remaining = Math.max(0, Math.min(maxUnavailable - numUnavailable, candidates.length));
-    for (const pod of [...allowed, ...candidates.slice(0, remaining)]) b.remove(pod, 'RollingUpdate');
+    for (const pod of [...allowed, ...candidates.slice(0, remaining)]) b.remove(pod, ROLLING_UPDATE);
     return;
   }
 
@@ -295,7 +301,7 @@ function rollingUpdate(state: State, ds: DsRecord, verdicts: Map<string, Verdict
     }
   }
   const surplus = numAvailable - desired;
-  if (surplus > 0) for (const pod of notRun.slice(0, surplus)) b.remove(pod, 'RollingUpdate');
+  if (surplus > 0) for (const pod of notRun.slice(0, surplus)) b.remove(pod, ROLLING_UPDATE);
   const room = Math.max(0, Math.min(maxSurge - numSurge, candidateNodes.length));
   for (const node of [...createOn, ...candidateNodes.slice(0, room)]) b.create(node);
 }

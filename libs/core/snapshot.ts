@@ -7,11 +7,13 @@ import { initialState } from './state.js';
 
 export const SNAPSHOT_FORMAT = 1;
 
-type Plain<T> = Omit<T, 'createsByNode' | 'failedBackoff'>;
+type Plain<T> = Omit<T, 'createsByNode' | 'failedBackoff' | 'rolledOff'>;
 
 export interface SnapshotDs extends Plain<DsRecord> {
   readonly createsByNode: [string, number][];
   readonly failedBackoff: [string, { delayMs: number; lastMs: number }][];
+  /** Absent in snapshots older than the rolled-off count: none. */
+  readonly rolledOff?: [string, number][];
 }
 
 export interface SnapshotData {
@@ -44,6 +46,7 @@ export function toSnapshot(state: State, meta: { slots: number; streamCreated: s
       ...ds,
       createsByNode: [...ds.createsByNode],
       failedBackoff: [...ds.failedBackoff].map(([k, v]) => [k, { ...v }]),
+      rolledOff: [...ds.rolledOff],
     })),
     nodes: [...state.nodes.values()],
     pods: [...state.pods.values()],
@@ -75,6 +78,7 @@ export function fromSnapshot(value: unknown): SnapshotLoad {
         ...ds,
         createsByNode: new Map(ds.createsByNode),
         failedBackoff: new Map(ds.failedBackoff),
+        rolledOff: new Map(ds.rolledOff ?? []),
       });
     }
     for (const node of d.nodes!) state.nodes.set(node.name, { ...node });

@@ -52,6 +52,14 @@ export interface DsRecord {
    * is deleted only once `lastMs + delayMs` has passed; each delete doubles the delay (1 s → 15 min).
    */
   failedBackoff: Map<string, { delayMs: number; lastMs: number }>;
+  /**
+   * Nodes whose pod the rolling update deleted and that have had no pod of this DaemonSet created
+   * since (stream time of the delete). While such a node is not Ready it is still counted against
+   * maxUnavailable, although Kubernetes' rollingUpdate would no longer see it (a node that went
+   * NotReady becomes unschedulable for a new pod and drops out of its node list): a burst of
+   * NotReady verdicts must not let a rollout take down more nodes than its budget.
+   */
+  rolledOff: Map<string, number>;
   /** Seq of the last DaemonSetApplied: `dsctl apply` states it for optimistic concurrency. */
   lastSpecSeq: number;
 }

@@ -14,6 +14,8 @@ export const ENV_VARS = [
   'SLOTS',
   'STREAM_REPLICAS',
   'NODE_GRACE_MS',
+  'NODE_UNHEALTHY_PERCENT',
+  'RESYNC_MS',
   'LEASE_TTL_MS',
   'SHUTDOWN_GRACE_MS',
   'BURST',
@@ -32,6 +34,13 @@ export interface ControllerConfig {
   readonly streamReplicas: number;
   /** A node whose heartbeats stop for this long is NotReady (Kubernetes' node-monitor-grace-period). */
   readonly nodeGraceMs: number;
+  /**
+   * When at least this share of the nodes a controller judges is silent at once (and more than 2),
+   * it holds NotReady verdicts (Kubernetes' --unhealthy-zone-threshold, 55). Above 100 never holds.
+   */
+  readonly nodeUnhealthyPercent: number;
+  /** Every DaemonSet of an owned slot is reconciled again at this period (0: never). */
+  readonly resyncMs: number;
   readonly leaseTtlMs: number;
   readonly shutdownGraceMs: number;
   /** Creates (and, separately, deletes) per reconcile pass of one DaemonSet (Kubernetes' BurstReplicas). */
@@ -52,6 +61,8 @@ export function loadControllerConfig(env: Env): ControllerConfig {
     slots: r.int('SLOTS', DEFAULT_SLOTS, { min: 1, max: 4096 }),
     streamReplicas: r.int('STREAM_REPLICAS', 1, { min: 1, max: 5 }),
     nodeGraceMs: r.int('NODE_GRACE_MS', 40_000, { min: 100 }),
+    nodeUnhealthyPercent: r.int('NODE_UNHEALTHY_PERCENT', 55, { min: 1, max: 101 }),
+    resyncMs: r.int('RESYNC_MS', 10_000, { min: 0 }),
     leaseTtlMs: r.int('LEASE_TTL_MS', 15_000, { min: 500 }),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, { min: 100 }),
     burst: r.int('BURST', 250, { min: 1, max: 100_000 }),

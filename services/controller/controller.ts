@@ -5,22 +5,18 @@
 import { hostname } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { decodeEvent } from '../../libs/codec/codec.js';
 import { evolve, skipPosition } from '../../libs/core/evolve.js';
 import { clearFor, expect, lower, newExpectations, observe, satisfied } from '../../libs/core/expectations.js';
-import { judgeLiveness } from '../../libs/core/liveness.js';
 import { desiredSlots, rendezvousOwner } from '../../libs/core/assignment.js';
 import { garbageOf } from '../../libs/core/daemon-view.js';
 import { reconcile, statusChanged } from '../../libs/core/reconcile.js';
 import { slowStartBatches } from '../../libs/core/slow-start.js';
 import { dsKey, initialState, podKey, type DsKey, type DsStatus, type State } from '../../libs/core/state.js';
 import type { DaemonSetStatusUpdated, Envelope, ShardAcquired } from '../../libs/events/types.js';
-import { checkAuthor } from '../../libs/nats/authorship.js';
 import { setAside } from '../../libs/nats/dead-letter.js';
 import { createRejectCounters } from '../../libs/nats/reject-counters.js';
-import { readLastHeartbeats } from '../../libs/nats/heartbeats.js';
 import { SlotLeases } from '../../libs/nats/leases.js';
 import { Members, type MemberInfo } from '../../libs/nats/members.js';
 import { loadSnapshot, saveSnapshot } from '../../libs/nats/snapshots.js';
@@ -28,9 +24,12 @@ import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
 import { publishEvent, publishMany, type PublishItem } from '../../libs/nats/publish.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
-import { clockSubject, commandSubject, dsStatusSubject, HEARTBEAT_ALL_FILTER, LEASE_BUCKET, lifeSubject, shardSubject } from '../../libs/topology/names.js';
+import { WorkQueue } from '../../libs/runtime/work-queue.js';
+import { commandSubject, dsStatusSubject, LEASE_BUCKET, shardSubject } from '../../libs/topology/names.js';
 import { nodeSlot } from '../../libs/topology/slot.js';
 import type { ControllerConfig } from './config.js';
+import { startLivenessLoop, type LivenessLoop } from './liveness-loop.js';
+import { SlotClock } from './slot-clock.js';
 
 export interface ControllerHandle {
   readonly lifecycle: Lifecycle;
@@ -41,9 +40,7 @@ export interface ControllerHandle {
 
 const PROGRESS_EVERY_MS = 1000;
 const PUBLISH_RETRY_MS = 1000;
-/** A tick never comes sooner than this after it was asked for (guards against clock skew loops). */
-const MIN_TICK_MS = 20;
-/** Upper bound of the pause between reconcile passes (see markDirty). */
+/** Upper bound of the pause between reconcile passes (see WorkQueue). */
 const MAX_PACE_MS = 250;
 const REJECTS_LOG_EVERY_MS = 10_000;
 
@@ -58,15 +55,10 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   const state = snapshot.found ? snapshot.state : initialState();
   const exp = newExpectations();
   const lastStatus = new Map<DsKey, DsStatus>();
-  const wakeTimers = new Map<DsKey, { atMs: number; timer: NodeJS.Timeout }>();
-  const dirty = new Set<DsKey>();
-  const lastSeen = new Map<string, number>();
-  const pendingVerdicts = new Set<string>();
-  /** Slots with a ClockTicked in flight (published, not yet folded back). */
-  const ticking = new Set<number>();
   const timers: NodeJS.Timeout[] = [];
   let invalid = 0;
   let live = false;
+  let liveness: LivenessLoop | undefined;
   let stopping = false;
 
   const leases = new SlotLeases(await new Kvm(nc).open(LEASE_BUCKET), config.controllerId, config.leaseTtlMs, log);
@@ -104,7 +96,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
         break;
       case 'NodeReady':
       case 'NodeNotReady':
-        pendingVerdicts.delete(e.data.node);
+        liveness?.verdictFolded(e.data.node);
         touched = 'all';
         break;
       case 'NodeRegistered':
@@ -118,7 +110,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
         touched = ownerKey(state, e.data.namespace, e.data.podName);
         break;
       case 'ClockTicked':
-        ticking.delete(e.data.slot);
+        clock.ticked(e.data.slot);
         touched = 'all';
         break;
       case 'DaemonSetStatusUpdated':
@@ -147,7 +139,6 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   };
 
   // ---- reconcile loop ----------------------------------------------------------------------------
-  let flushScheduled = false;
   /** DaemonSets woken while their slot was held but not usable; marked again once it is. */
   const deferred = new Set<DsKey>();
   const redoDeferred = (): void => {
@@ -160,9 +151,22 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       }
     }
   };
-  /** CPU time the last reconcile pass took (all its DaemonSets). */
-  let lastPassCostMs = 0;
-  let flushing: Promise<void> | undefined;
+  const queue = new WorkQueue<DsKey>({
+    maxPaceMs: MAX_PACE_MS,
+    onError: (err) => log.error({ err }, 'reconcile pass failed'),
+    process: (keys) => reconcilePass(keys),
+  });
+  const clock = new SlotClock({
+    js,
+    log,
+    slotOf: (key) => state.daemonSets.get(key)?.slot,
+    owns,
+    holds: (slot) => leases.heldSlots().has(slot),
+    defer: (target) => {
+      if ('key' in target) deferred.add(target.key);
+      else for (const [key, ds] of state.daemonSets) if (ds.slot === target.slot) deferred.add(key);
+    },
+  });
 
   function markDirty(key: DsKey): void {
     const ds = state.daemonSets.get(key);
@@ -172,154 +176,109 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       return;
     }
     if (!ds && !garbageOf(state, key).some((p) => owns(p.slot))) return;
-    dirty.add(key);
-    if (!flushScheduled && live && !stopping) {
-      flushScheduled = true;
-      // Pacing: the next pass waits as long as the last one computed, so a storm of pod reports
-      // (10,000 pods becoming ready) folds in between passes instead of queueing one O(nodes)
-      // pass per report; cheap passes still run at once.
-      const run = (): void => {
-        flushScheduled = false;
-        void runFlush();
-      };
-      const pace = Math.min(lastPassCostMs, MAX_PACE_MS);
-      if (pace < 1) setImmediate(run);
-      else setTimeout(run, pace);
-    }
+    queue.add(key);
   }
 
-  async function runFlush(): Promise<void> {
-    if (flushing) {
-      await flushing;
-      if (dirty.size && !flushScheduled) markDirty([...dirty][0]!);
-      return;
-    }
-    flushing = flush().catch((err: unknown) => log.error({ err }, 'reconcile pass failed'));
-    await flushing;
-    flushing = undefined;
+  /** Every DaemonSet of an owned slot, and every key with garbage there (the resync's work). */
+  function ownedKeys(): DsKey[] {
+    const keys: DsKey[] = [];
+    for (const [key, ds] of state.daemonSets) if (owns(ds.slot)) keys.push(key);
+    for (const key of garbageKeys()) if (garbageOf(state, key).some((p) => owns(p.slot))) keys.push(key);
+    return keys;
   }
 
-  async function flush(): Promise<void> {
-    while (dirty.size && !stopping) {
-      const keys = [...dirty];
-      dirty.clear();
-      const nowMs = Date.now();
-      const passStart = performance.now();
-      const items: PublishItem[] = [];
-      const idsOf = new Map<string, DsKey>();
-      for (const key of keys) {
-        const ds = state.daemonSets.get(key);
-        // No DaemonSet: its key may still own garbage (pods of a dead owner) in some slot.
-        const slot = ds?.slot ?? garbageOf(state, key)[0]?.slot;
-        if (slot === undefined) {
-          clearFor(exp, key);
-          lastStatus.delete(key);
-          continue;
-        }
-        const lease = owns(slot) ? leases.valid(slot, Date.now()) : undefined;
-        if (!lease) {
-          if (leases.heldSlots().has(slot)) deferred.add(key);
-          continue;
-        }
-        if (!satisfied(exp, key, nowMs)) continue;
-        // Decide on the log's own clock (the stream time of the last event folded), so that a
-        // replay of the log makes the same decisions; the wall clock only schedules ticks.
-        const d = reconcile(state, key, { nowMs: state.lastTimeMs, epoch: lease.epoch, burst: config.burst });
-        const ids = d.commands.map((c) => c.data.id);
-        expect(exp, key, ids, nowMs);
-        for (const c of d.commands) {
-          idsOf.set(c.data.id, key);
-          items.push({ subject: commandSubject(c.data.slot, c.data.node), event: c, msgId: c.data.id });
-        }
-        if (d.commands.length) {
-          const creates = d.commands.filter((c) => c.type === 'PodCreate').length;
-          log.info({ ds: key, phase: d.phase, creates, deletes: d.commands.length - creates, epoch: lease.epoch }, 'reconciled');
-        }
-        if (d.status && ds) {
-          const prev = lastStatus.get(key);
-          if (!prev || statusChanged(prev, d.status)) {
-            lastStatus.set(key, d.status);
-            const ev: DaemonSetStatusUpdated = {
-              type: 'DaemonSetStatusUpdated',
-              v: 1,
-              data: { namespace: ds.namespace, name: ds.name, uid: ds.uid, status: d.status },
-            };
-            items.push({ subject: dsStatusSubject(ds.slot, ds.namespace, ds.name), event: ev });
-          }
-        }
-        if (d.wakeAtMs !== undefined) wakeAt(key, d.wakeAtMs);
-      }
-      lastPassCostMs = performance.now() - passStart;
-      if (!items.length) continue;
-      const failed = (item: PublishItem, err: unknown): void => {
-        if (err !== undefined) log.error({ err, subject: item.subject, type: item.event.type }, 'publish failed');
-        if (item.msgId) {
-          lower(exp, [item.msgId]);
-          const key = idsOf.get(item.msgId);
-          if (key) setTimeout(() => markDirty(key), PUBLISH_RETRY_MS).unref();
-        } else if (item.event.type === 'DaemonSetStatusUpdated') {
-          const key = dsKey(item.event.data.namespace, item.event.data.name);
-          lastStatus.delete(key);
-          setTimeout(() => markDirty(key), PUBLISH_RETRY_MS).unref();
-        }
-      };
-      // Deletes and status go out at once; creates in slow-start batches (1, 2, 4, …) that stop
-      // at the first failure, the skipped ones taken off the expectations (Kubernetes' syncNodes).
-      const creates = items.filter((i) => i.event.type === 'PodCreate');
-      const others = items.filter((i) => i.event.type !== 'PodCreate');
-      const othersDone = publishMany(js, others).then((results) =>
-        results.forEach((r, i) => {
-          if (r.status === 'rejected') failed(others[i]!, r.reason);
-        }),
-      );
-      let next = 0;
-      for (const size of slowStartBatches(creates.length)) {
-        const batch = creates.slice(next, next + size);
-        next += size;
-        const results = await publishMany(js, batch);
-        let anyFailed = false;
-        results.forEach((r, i) => {
-          if (r.status === 'rejected') {
-            anyFailed = true;
-            failed(batch[i]!, r.reason);
-          }
-        });
-        if (anyFailed) {
-          const skipped = creates.slice(next);
-          if (skipped.length) log.warn({ skipped: skipped.length }, 'slow start: creates skipped after a failed batch');
-          for (const item of skipped) failed(item, undefined);
-          break;
-        }
-      }
-      await othersDone;
-    }
-  }
-
-  /** Time must pass in the log for `key` at `atMs`: publish a ClockTicked for its slot then. */
-  function wakeAt(key: DsKey, atMs: number): void {
-    const existing = wakeTimers.get(key);
-    if (existing && existing.atMs <= atMs) return;
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      wakeTimers.delete(key);
+  /** One pass over `keys`: reconcile each, publish what it decided. Resolves to its CPU cost (ms). */
+  async function reconcilePass(keys: DsKey[]): Promise<number> {
+    const nowMs = Date.now();
+    const passStart = performance.now();
+    const items: PublishItem[] = [];
+    const idsOf = new Map<string, DsKey>();
+    for (const key of keys) {
       const ds = state.daemonSets.get(key);
-      if (!ds || !owns(ds.slot) || stopping) return;
-      tick(ds.slot, 'wake');
-    }, Math.max(MIN_TICK_MS, atMs - Date.now()));
-    timer.unref();
-    wakeTimers.set(key, { atMs, timer });
-  }
-
-  function tick(slot: number, reason: string): void {
-    if (ticking.has(slot)) return;
-    ticking.add(slot);
-    publishEvent(js, { subject: clockSubject(slot), event: { type: 'ClockTicked', v: 1, data: { slot, reason } } }).catch((err: unknown) => {
-      ticking.delete(slot);
-      log.error({ err, shard: slot }, 'clock tick publish failed: retrying');
-      setTimeout(() => {
-        if (!stopping && owns(slot)) tick(slot, reason);
-      }, PUBLISH_RETRY_MS).unref();
-    });
+      // No DaemonSet: its key may still own garbage (pods of a dead owner) in some slot.
+      const slot = ds?.slot ?? garbageOf(state, key)[0]?.slot;
+      if (slot === undefined) {
+        clearFor(exp, key);
+        lastStatus.delete(key);
+        continue;
+      }
+      const lease = owns(slot) ? leases.valid(slot, Date.now()) : undefined;
+      if (!lease) {
+        if (leases.heldSlots().has(slot)) deferred.add(key);
+        continue;
+      }
+      if (!satisfied(exp, key, nowMs)) continue;
+      // Decide on the log's own clock (the stream time of the last event folded), so that a
+      // replay of the log makes the same decisions; the wall clock only schedules ticks.
+      const d = reconcile(state, key, { nowMs: state.lastTimeMs, epoch: lease.epoch, burst: config.burst });
+      const ids = d.commands.map((c) => c.data.id);
+      expect(exp, key, ids, nowMs);
+      for (const c of d.commands) {
+        idsOf.set(c.data.id, key);
+        items.push({ subject: commandSubject(c.data.slot, c.data.node), event: c, msgId: c.data.id });
+      }
+      if (d.commands.length) {
+        const creates = d.commands.filter((c) => c.type === 'PodCreate').length;
+        log.info({ ds: key, phase: d.phase, creates, deletes: d.commands.length - creates, epoch: lease.epoch }, 'reconciled');
+      }
+      if (d.status && ds) {
+        const prev = lastStatus.get(key);
+        if (!prev || statusChanged(prev, d.status)) {
+          lastStatus.set(key, d.status);
+          const ev: DaemonSetStatusUpdated = {
+            type: 'DaemonSetStatusUpdated',
+            v: 1,
+            data: { namespace: ds.namespace, name: ds.name, uid: ds.uid, status: d.status },
+          };
+          items.push({ subject: dsStatusSubject(ds.slot, ds.namespace, ds.name), event: ev });
+        }
+      }
+      if (d.wakeAtMs !== undefined) clock.wakeAt(key, d.wakeAtMs);
+    }
+    const costMs = performance.now() - passStart;
+    if (!items.length) return costMs;
+    const failed = (item: PublishItem, err: unknown): void => {
+      if (err !== undefined) log.error({ err, subject: item.subject, type: item.event.type }, 'publish failed');
+      if (item.msgId) {
+        lower(exp, [item.msgId]);
+        const key = idsOf.get(item.msgId);
+        if (key) queue.addAfter(key, PUBLISH_RETRY_MS);
+      } else if (item.event.type === 'DaemonSetStatusUpdated') {
+        const key = dsKey(item.event.data.namespace, item.event.data.name);
+        lastStatus.delete(key);
+        queue.addAfter(key, PUBLISH_RETRY_MS);
+      }
+    };
+    // Deletes and status go out at once; creates in slow-start batches (1, 2, 4, …) that stop
+    // at the first failure, the skipped ones taken off the expectations (Kubernetes' syncNodes).
+    const creates = items.filter((i) => i.event.type === 'PodCreate');
+    const others = items.filter((i) => i.event.type !== 'PodCreate');
+    const othersDone = publishMany(js, others).then((results) =>
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') failed(others[i]!, r.reason);
+      }),
+    );
+    let next = 0;
+    for (const size of slowStartBatches(creates.length)) {
+      const batch = creates.slice(next, next + size);
+      next += size;
+      const results = await publishMany(js, batch);
+      let anyFailed = false;
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          anyFailed = true;
+          failed(batch[i]!, r.reason);
+        }
+      });
+      if (anyFailed) {
+        const skipped = creates.slice(next);
+        if (skipped.length) log.warn({ skipped: skipped.length }, 'slow start: creates skipped after a failed batch');
+        for (const item of skipped) failed(item, undefined);
+        break;
+      }
+    }
+    await othersDone;
+    return costMs;
   }
 
   // ---- replay ------------------------------------------------------------------------------------
@@ -344,19 +303,6 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   }, REJECTS_LOG_EVERY_MS);
   rejectTimer.unref();
   timers.push(rejectTimer);
-
-  // ---- heartbeats ----------------------------------------------------------------------------------
-  const hbSub: Subscription = nc.subscribe(HEARTBEAT_ALL_FILTER, {
-    callback: (err, msg) => {
-      if (err) return;
-      const r = decodeEvent(msg.data);
-      if (!r.ok || r.event.type !== 'Heartbeat' || !checkAuthor(msg.subject, r.event).ok) return;
-      const node = state.nodes.get(r.event.data.node);
-      if (node && node.incarnation !== r.event.data.incarnation) return;
-      lastSeen.set(r.event.data.node, Date.now());
-    },
-  });
-  for (const [node, ms] of await readLastHeartbeats(nc)) if (!lastSeen.has(node)) lastSeen.set(node, ms);
 
   // ---- shards: membership, leases, handover -------------------------------------------------------
   // Slots are split among live controllers by rendezvous hashing. A controller acquires the
@@ -424,7 +370,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     const leaving = [...leases.heldSlots().keys()].filter((slot) => !desired.has(slot));
     if (!leaving.length) return;
     for (const slot of leaving) releasing.add(slot);
-    if (flushing) await flushing; // the current pass finishes; no new one decides for them
+    await queue.current; // the current pass finishes; no new one decides for them
     for (const slot of leaving) {
       await leases.release(slot);
       releasing.delete(slot);
@@ -438,7 +384,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     for (const [key, ds] of state.daemonSets) {
       if (ds.slot !== slot) continue;
       clearFor(exp, key);
-      dirty.delete(key);
+      queue.forget(key);
     }
   }
 
@@ -470,6 +416,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   }
 
   live = true;
+  queue.start();
   lifecycle.to('live', { seq: state.seq, nodes: state.nodes.size, daemonSets: state.daemonSets.size });
   await maintainMembership();
   await takeSlots();
@@ -509,24 +456,27 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   }, 250);
   timers.push(acquireTimer);
 
-  const livenessTimer = setInterval(() => {
-    const verdicts = judgeLiveness(state, {
-      lastSeenMs: lastSeen,
-      nowMs: Date.now(),
-      graceMs: config.nodeGraceMs,
-      judges: (node) => owns(nodeSlot(node, slots)),
-      pending: pendingVerdicts,
-    });
-    for (const v of verdicts) {
-      pendingVerdicts.add(v.data.node);
-      log.info({ node: v.data.node, verdict: v.type }, 'node liveness');
-      publishEvent(js, { subject: lifeSubject(v.data.node), event: v }).catch((err: unknown) => {
-        pendingVerdicts.delete(v.data.node);
-        log.error({ err, node: v.data.node }, 'liveness publish failed');
-      });
-    }
-  }, Math.max(50, Math.min(1000, Math.floor(config.nodeGraceMs / 4))));
-  timers.push(livenessTimer);
+  liveness = await startLivenessLoop({
+    nc,
+    js,
+    state,
+    graceMs: config.nodeGraceMs,
+    unhealthyThreshold: config.nodeUnhealthyPercent / 100,
+    judges: (node) => owns(nodeSlot(node, slots)),
+    log,
+  });
+
+  // Level-triggered safety net (Kubernetes controllers' resync): every DaemonSet of an owned slot
+  // is reconciled again at this period whatever the events, so no lost wake-up can stall anything
+  // for longer. A pass that finds nothing to do publishes nothing.
+  if (config.resyncMs > 0) {
+    const resyncTimer = setInterval(() => {
+      redoDeferred();
+      for (const key of ownedKeys()) queue.add(key);
+    }, config.resyncMs);
+    resyncTimer.unref();
+    timers.push(resyncTimer);
+  }
 
   // ---- snapshots -----------------------------------------------------------------------------
   // One writer: the owner of slot 0 (every controller folds the whole log, so any would do).
@@ -557,10 +507,10 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       stopping = true;
       lifecycle.to('stopping');
       for (const t of timers) clearInterval(t);
-      for (const { timer } of wakeTimers.values()) clearTimeout(timer);
-      hbSub.unsubscribe();
+      clock.stop();
+      liveness?.stop();
       await reader.stop();
-      if (flushing) await flushing;
+      await queue.shutDown();
       await leases.releaseAll();
       await members.leave(config.controllerId).catch((err: unknown) => log.warn({ err }, 'leaving the member list failed'));
       lifecycle.to('stopped');

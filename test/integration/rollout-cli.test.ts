@@ -91,6 +91,7 @@ function dsRecord(over: Partial<DsRecord> = {}): DsRecord {
     revisions: [],
     createsByNode: new Map(),
     failedBackoff: new Map(),
+    rolledOff: new Map(),
     lastSpecSeq: 1,
     ...over,
   };

@@ -53,6 +53,7 @@ export function makeDs(name: string, over: DsOverrides = {}): DsRecord {
     revisions: over.revisions ?? [revision(hash, spec.template)],
     createsByNode: new Map(),
     failedBackoff: new Map(),
+    rolledOff: new Map(),
     lastSpecSeq: 1,
     ...over,
   };

@@ -15,6 +15,7 @@ import { reconcile, rollingBudget, scaledValue } from '../../libs/core/reconcile
 import type { IntOrString } from '../../libs/model/types.js';
 import type { PodRecord, State } from '../../libs/core/state.js';
 import { verdictFor } from '../../libs/core/daemon-view.js';
+import { fromSnapshot, toSnapshot } from '../../libs/core/snapshot.js';
 import {
   Scenario,
   START_MS,
@@ -205,6 +206,59 @@ describe('rollingUpdate (update_test.go)', () => {
     s.update('foo', { maxUnavailable: 3 });
     assert.equal(s.ds().templateGeneration, 1);
     expectSync(s, 0, 0);
+  });
+});
+
+describe('the budget counts the nodes the rollout took down, whatever their readiness (issue 19)', () => {
+  // After a bus outage every node can be judged NotReady at once. A NotReady node gets the
+  // unreachable NoSchedule taint, so a node whose old pod the rollout deleted has no pod and may not
+  // get a new one: Kubernetes' rollingUpdate no longer lists it, and would take down the next node.
+  function rolledOffAndNotReady(): Scenario {
+    const s = newFoo();
+    expectSync(s, 5, 0);
+    s.markPodsReady();
+    s.update('foo', { image: 'foo2/bar2', maxUnavailable: 1 });
+    const old0 = podNamesOn(s, 'node-0');
+    assert.deepEqual(expectSync(s, 0, 1).deletes, old0);
+    assert.deepEqual([...s.ds().rolledOff.keys()], ['node-0']);
+    for (const n of ['node-0', 'node-1', 'node-2', 'node-3', 'node-4']) s.given(nodeNotReady(n, 'Unknown'));
+    return s;
+  }
+
+  it('no second old pod is deleted while the node it emptied is NotReady', () => {
+    const s = rolledOffAndNotReady();
+    for (let i = 0; i < 3; i++) {
+      const r = upstreamSync(s, s.nowMs + 1000 * (i + 1));
+      assert.deepEqual(r.deletes, [], `pass ${i}: ${r.deletes.join(',')}`);
+      assert.deepEqual(r.creates, []);
+    }
+  });
+
+  it('the node counts again once it is Ready: it gets its new pod, then the rollout moves on', () => {
+    const s = rolledOffAndNotReady();
+    for (const n of ['node-0', 'node-1', 'node-2', 'node-3', 'node-4']) s.given(nodeReady(n));
+    assert.deepEqual(expectSync(s, 1, 0).creates, ['node-0']);
+    assert.deepEqual([...s.ds().rolledOff.keys()], [], 'the create settles what the rollout owed node-0');
+    expectSync(s, 0, 0); // the new pod is not available yet
+    s.markPodsReady();
+    const old1 = podNamesOn(s, 'node-1');
+    assert.deepEqual(expectSync(s, 0, 1).deletes, old1);
+  });
+
+  it('a node that leaves owes the rollout nothing', () => {
+    const s = rolledOffAndNotReady();
+    s.given(nodeDeregistered('node-0'));
+    assert.deepEqual([...s.ds().rolledOff.keys()], []);
+    const old1 = podNamesOn(s, 'node-1');
+    assert.deepEqual(expectSync(s, 0, 1).deletes, old1);
+  });
+
+  it('is folded the same from the log (replay) and kept in snapshots', () => {
+    const s = rolledOffAndNotReady();
+    assert.deepStrictEqual(replay(s.log), s.state);
+    const loaded = fromSnapshot(JSON.parse(JSON.stringify(toSnapshot(s.state, { slots: 64, streamCreated: 'x' }))));
+    assert.ok(loaded.ok);
+    assert.deepEqual([...loaded.state.daemonSets.get('default/foo')!.rolledOff], [...s.ds().rolledOff]);
   });
 });
 
