@@ -15,8 +15,13 @@ export interface TestNats {
   /** The JetStream store folder of a 'process' server (removed by stop()). */
   readonly storeDir?: string;
   stop(): Promise<void>;
-  /** kill -9 and restart the same server (same port, same store). Only a 'process' server has it. */
-  restart?(): Promise<void>;
+  /**
+   * kill -9 and restart the same server (same port, same store), after `downMs` (default 0) with
+   * nothing listening. Only a 'process' server has it.
+   */
+  restart?(downMs?: number): Promise<void>;
+  /** Sends a signal to the server process (SIGSTOP, SIGCONT). Only a 'process' server has it. */
+  signal?(sig: NodeJS.Signals): void;
 }
 
 export interface StartNatsOptions {
@@ -167,11 +172,16 @@ function processHandle(
       if (current !== undefined) await terminate(current, 'SIGINT');
       await rm(storeDir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(downMs = 0) {
       if (child === undefined) throw new Error('restart() after stop()');
       await terminate(child, 'SIGKILL');
       child = undefined;
+      if (downMs > 0) await delay(downMs);
       child = await launch(binary, args, ports);
+    },
+    signal(sig) {
+      if (child === undefined) throw new Error(`signal(${sig}) after stop()`);
+      child.kill(sig);
     },
   };
 }
