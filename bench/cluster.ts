@@ -153,7 +153,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 export async function startScenarioCluster(
   ctx: ScenarioContext,
   scenario: string,
-  extra: { readonly memoryReportFile?: string } = {},
+  extra: { readonly memoryReportFile?: string; readonly controllerEnv?: Readonly<Record<string, string>> } = {},
 ): Promise<{ cluster: Cluster; profileDir: string | undefined }> {
   const dir = ctx.profile ? profileDir(ctx.outDir, scenario) : undefined;
   const cluster = await startCluster({

@@ -187,8 +187,13 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     return keys;
   }
 
+  /** Keys queued by the resync and not yet reconciled: a pass of only these is the resync's cost. */
+  const resyncKeys = new Set<DsKey>();
+
   /** One pass over `keys`: reconcile each, publish what it decided. Resolves to its CPU cost (ms). */
   async function reconcilePass(keys: DsKey[]): Promise<number> {
+    let onlyResync = keys.length > 0;
+    for (const k of keys) if (!resyncKeys.delete(k)) onlyResync = false;
     const nowMs = Date.now();
     const passStart = performance.now();
     const items: PublishItem[] = [];
@@ -236,6 +241,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       if (d.wakeAtMs !== undefined) clock.wakeAt(key, d.wakeAtMs);
     }
     const costMs = performance.now() - passStart;
+    if (onlyResync) log.debug({ daemonSets: keys.length, ms: Number(costMs.toFixed(3)), found: items.length }, 'resync pass');
     if (!items.length) return costMs;
     const failed = (item: PublishItem, err: unknown): void => {
       if (err !== undefined) log.error({ err, subject: item.subject, type: item.event.type }, 'publish failed');
@@ -472,7 +478,10 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   if (config.resyncMs > 0) {
     const resyncTimer = setInterval(() => {
       redoDeferred();
-      for (const key of ownedKeys()) queue.add(key);
+      for (const key of ownedKeys()) {
+        resyncKeys.add(key);
+        queue.add(key);
+      }
     }, config.resyncMs);
     resyncTimer.unref();
     timers.push(resyncTimer);
