@@ -4,19 +4,33 @@
 
 import type { PodSpec } from '../model/types.js';
 
-/** What a driver needs to know about a pod: its identity, spec and annotations. */
+/**
+ * What a driver needs to know about a pod: its identity, spec, labels and annotations. The spec
+ * is the pod's as bound to this node (`spec.nodeName` set, as the scheduler's binding sets it).
+ */
 export interface RuntimePod {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
   readonly spec: PodSpec;
+  readonly labels?: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** What a driver knows of the node it runs on (the downward API's `status.hostIP`, limits' defaults). */
+export interface RuntimeNode {
+  readonly name: string;
+  /** The node's addresses, primary first (kubelet's node IPs). */
+  readonly hostIPs: readonly string[];
+  /** The node's allocatable resources as registered (`cpu`, `memory`, `ephemeral-storage`, …), as quantities. */
+  readonly allocatable: Readonly<Record<string, string>>;
 }
 
 /**
  * A change in a pod's runtime state, reported by uid.
  * - `started`: every container is running; `restartCount` is the sum of the containers'
- *   restart counts (0 for the first start), as `kubectl get pods` shows it.
+ *   restart counts (0 for the first start), as `kubectl get pods` shows it. A driver that
+ *   adopted running containers after an agent restart states it again with the count unchanged.
  * - `ready` / `notReady`: the pod's Ready condition changed (reported on transitions).
  * - `failed`: the pod cannot run (a bad spec, a container that exited under
  *   restartPolicy Never, a simulated failure); `exitCode` when a process exit caused it.

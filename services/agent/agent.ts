@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { arch, cpus, platform, totalmem } from 'node:os';
+import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -22,7 +22,8 @@ import { nodeCommandFilter, nodeSubject, podReportSubject } from '../../libs/top
 import { agentConsumerName } from '../../libs/topology/roles.js';
 import { startConditionMonitor } from './conditions.js';
 import type { AgentConfig } from './config.js';
-import { createProcessDriver, createSimDriver, type RuntimeDriver, type RuntimeEvent } from './drivers/mod.js';
+import { createProcessDriver, createSimDriver, type ProcessDriver, type RuntimeDriver, type RuntimeEvent, type RuntimePod } from './drivers/mod.js';
+import { hostIPs, nodeCapacity } from './node-facts.js';
 
 /** What survives an agent restart on this node: who it is and how far it has acted. */
 interface LocalState {
@@ -100,11 +101,19 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
     readyDelayMs: config.simReadyDelayMs,
     failRate: config.simFailRate,
   });
+  const capacity = nodeCapacity(config.dataDir);
   let driver: RuntimeDriver = sim;
+  let proc: ProcessDriver | undefined;
   if (config.driver === 'process') {
-    const proc = createProcessDriver({ stateDir: config.dataDir, listener: onRuntimeEvent, log, simFallback: sim });
-    const cleaned = await proc.cleanupStale();
-    log.info({ cleaned }, 'stale containers from an earlier run cleaned up');
+    // Containers of an earlier run of this agent are left alone until the commands are read:
+    // those of pods this node still runs are adopted then, the others killed (recover()).
+    proc = createProcessDriver({
+      stateDir: config.dataDir,
+      node: { name: config.nodeName, hostIPs: hostIPs(), allocatable: capacity },
+      listener: onRuntimeEvent,
+      log,
+      simFallback: sim,
+    });
     driver = proc;
   }
 
@@ -118,8 +127,8 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
         node: config.nodeName,
         incarnation,
         labels: { ...defaultNodeLabels(config.nodeName, platform(), arch()), ...config.nodeLabels },
-        capacity: capacity(),
-        allocatable: capacity(),
+        capacity,
+        allocatable: capacity,
       },
     },
   });
@@ -188,10 +197,15 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
     }
   };
 
+  /** The pod as bound to this node: `spec.nodeName` is set, as the scheduler's binding sets it. */
+  const runtimePod = (pod: AgentPod): RuntimePod => {
+    const p = pod.create.pod;
+    return { namespace: p.namespace, name: p.name, uid: pod.uid, spec: { ...p.spec, nodeName: config.nodeName }, labels: p.labels, annotations: p.annotations };
+  };
   const startPod = (pod: AgentPod): void => {
     const p = pod.create.pod;
     log.info({ pod: `${p.namespace}/${p.name}`, uid: pod.uid }, 'starting pod');
-    driver.start({ namespace: p.namespace, name: p.name, uid: pod.uid, spec: p.spec, annotations: p.annotations });
+    driver.start(runtimePod(pod));
   };
 
   // Commands are handled strictly in log order, one after the other.
@@ -227,10 +241,18 @@ export async function startAgent(nc: NatsConnection, config: AgentConfig, log: L
     log,
   });
   await reader.caughtUp;
+  // After a restart the pods of this incarnation run again: the process driver adopts the
+  // containers that outlived the earlier agent and counts a restart for those that did not.
+  // Queued on the command chain, so that no command slips in between recovery and going live.
+  chain = chain.then(async () => {
+    if (proc !== undefined) {
+      await proc.recover([...view.pods.values()].map(runtimePod));
+    } else {
+      for (const pod of view.pods.values()) startPod(pod);
+    }
+    live = true;
+  });
   await chain;
-  // After a restart the pods of this incarnation run again (the driver's processes died with us).
-  for (const pod of view.pods.values()) startPod(pod);
-  live = true;
   lifecycle.to('live', { pods: view.pods.size });
 
   // ---- conditions (MemoryPressure, DiskPressure, PIDPressure → the agent's taints) -----------------
@@ -291,14 +313,6 @@ async function flushWithin(reports: OrderedPublisher, ms: number): Promise<void>
   clearTimeout(timer);
 }
 
-
-function capacity(): Record<string, string> {
-  return {
-    cpu: String(cpus().length),
-    memory: `${Math.floor(totalmem() / 1024)}Ki`,
-    pods: '110',
-  };
-}
 
 async function loadLocalState(path: string, node: string, log: Logger): Promise<LocalState | undefined> {
   let text: string;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -19,7 +19,9 @@ import { resolvePort, runProbe } from '../../services/agent/drivers/probe.js';
 import type { ProcessDriver, ProcessDriverOptions } from '../../services/agent/drivers/process-driver.js';
 import { createProcessDriver } from '../../services/agent/drivers/process-driver.js';
 import { createSimDriver } from '../../libs/agent-runtime/sim-driver.js';
+import { containerLogPath, createContainerOutput } from '../../services/agent/drivers/container-output.js';
 import { eventually } from '../support/eventually.js';
+import { spawnService, type ServiceProcess } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
 
 type LogRecord = Readonly<Record<string, unknown>> & { readonly msg?: string };
@@ -52,6 +54,8 @@ after(() => {
 
 let stateDirs = 0;
 
+const NODE = { name: 'node-int', hostIPs: ['127.0.0.1'], allocatable: { cpu: '2', memory: '1Gi' } } as const;
+
 function harness(extra: Partial<ProcessDriverOptions> = {}): Harness {
   const events: Harness['events'] = [];
   const simEvents: Harness['simEvents'] = [];
@@ -61,10 +65,13 @@ function harness(extra: Partial<ProcessDriverOptions> = {}): Harness {
   const stateDir = extra.stateDir ?? join(root, `state-${stateDirs++}`);
   const driver = createProcessDriver({
     stateDir,
+    node: NODE,
     listener: (uid, event) => events.push({ uid, event }),
     log,
     simFallback: sim,
     restartBackoff: { initialMs: 20, maxMs: 40 },
+    pollMs: 20,
+    killOnExit: true,
     ...extra,
   });
   const h: Harness = {
@@ -260,16 +267,21 @@ describe('process driver: lifecycle', () => {
     assert.deepEqual(readPidRecord(h.stateDir, p.uid, 'b').cmdline, ['sleep', '1001']);
   });
 
-  it('env values, $(VAR) references and workingDir reach the process', async () => {
+  it('env values, $(VAR) references, the downward API and workingDir reach the process', async () => {
     const h = harness();
     const dir = join(root, 'workdir');
     mkdirSync(dir, { recursive: true });
     const p = pod(
       [
-        sh(`echo "$GREETING from $(pwd) as $POD_NAME"; echo '$(GREETING)-expanded $$(KEPT)'; sleep 1000`, {
+        sh(`echo "$GREETING from $(pwd) as $POD_NAME"; echo '$(GREETING)-expanded $$(KEPT)'; echo "MY_NODE=$MY_NODE SA=$SA IP=$IP CPU=$CPU_MILLIS"; sleep 1000`, {
           env: [
             { name: 'GREETING', value: 'hello' },
             { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            // Node daemons learn their node from spec.nodeName: the pod is bound to the driver's node.
+            { name: 'MY_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+            { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+            { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: 'CPU_MILLIS', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
           ],
           workingDir: dir,
         }),
@@ -277,7 +289,11 @@ describe('process driver: lifecycle', () => {
     );
     h.driver.start(p);
     await eventually(() =>
-      assert.deepEqual(h.outputOf(p.uid), [`hello from ${dir} as ${p.name}`, 'hello-expanded $(KEPT)']),
+      assert.deepEqual(h.outputOf(p.uid), [
+        `hello from ${dir} as ${p.name}`,
+        'hello-expanded $(KEPT)',
+        'MY_NODE=node-int SA=default IP=127.0.0.1 CPU=2000',
+      ]),
     );
     const output = h.logs.find((r) => r['uid'] === p.uid && r.msg === 'container output');
     assert.equal(output?.['container'], 'main');
@@ -294,6 +310,33 @@ describe('process driver: lifecycle', () => {
     // The count is logged when the output ends.
     await eventually(() => assert.deepEqual(droppedCounts(), [995]));
     assert.deepEqual(h.outputOf(p.uid), ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+  });
+
+  it('an env var the downward API cannot answer fails the pod before anything runs', async () => {
+    const h = harness();
+    const p = pod([sh('sleep 1000', { env: [{ name: 'PHASE', valueFrom: { fieldRef: { fieldPath: 'status.phase' } } }] })]);
+    h.driver.start(p);
+    assert.deepEqual(h.eventsOf(p.uid), [
+      { type: 'failed', reason: 'CreateContainerConfigError: container "main": env PHASE: fieldRef.fieldPath "status.phase": not supported in env' },
+    ]);
+    assert.equal(existsSync(pidFilePath(h.stateDir, p.uid, 'main')), false);
+  });
+
+  it('an output file that reached maxFileBytes is copied to <file>.1 and truncated once read', () => {
+    const dir = join(root, 'rotate');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'main.stdout.log');
+    writeFileSync(file, 'one\ntwo\n');
+    const logs: LogRecord[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as LogRecord) });
+    const follower = createContainerOutput(log, { linesPerSecond: 1000, burst: 1000, maxLineChars: 100 }, { maxFileBytes: 8 }).follow(file, 'stdout');
+    follower.poll();
+    assert.equal(readFileSync(`${file}.1`, 'utf8'), 'one\ntwo\n');
+    assert.equal(readFileSync(file, 'utf8'), '');
+    writeFileSync(file, 'three\n', { flag: 'a' });
+    follower.poll();
+    follower.close();
+    assert.deepEqual(logs.map((r) => r['line']), ['one', 'two', 'three']);
   });
 
   it('a container with args but no command fails with a clear reason', async () => {
@@ -569,5 +612,189 @@ describe('process driver: stale pid files', () => {
     const { pid } = readPidRecord(h.stateDir, p.uid);
     assert.deepEqual(await h.driver.cleanupStale(), { killed: [], removedFiles: 0 });
     assert.equal(isAlive(pid), true);
+  });
+});
+
+// An agent that is kill -9'd leaves its containers running, as a kubelet restart does; the next
+// one adopts them. The driver runs in a process of its own here (test/support/driver-host.ts),
+// so that killing it orphans the containers for real.
+describe('process driver: adoption after a kill -9', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, () => {
+  const hosts: ServiceProcess[] = [];
+  const strays: ChildProcess[] = [];
+  let dirs = 0;
+
+  after(async () => {
+    for (const h of hosts) await h.stop('SIGTERM').catch(() => undefined);
+    for (const child of strays) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  function startHost(stateDir: string, pods: readonly RuntimePod[]): ServiceProcess {
+    const h = spawnService(`driver-host-${hosts.length}`, 'dist/test/support/driver-host.js', { STATE_DIR: stateDir, PODS: JSON.stringify(pods), NODE_NAME: 'node-adopt' });
+    hosts.push(h);
+    return h;
+  }
+
+  function hostEvents(h: ServiceProcess, uid: string): RuntimeEvent[] {
+    return h
+      .lines()
+      .filter((l) => l.json?.['msg'] === 'runtime event' && l.json['uid'] === uid)
+      .map((l) => l.json!['event'] as RuntimeEvent);
+  }
+
+  function hostOutput(h: ServiceProcess, uid: string): string[] {
+    return h
+      .lines()
+      .filter((l) => l.json?.['msg'] === 'container output' && l.json['uid'] === uid)
+      .map((l) => String(l.json!['line']));
+  }
+
+  async function recovery(h: ServiceProcess): Promise<{ adopted: number[]; restarted: number; killed: number[] }> {
+    const { json } = await h.waitForLog((l) => l.json?.['msg'] === 'recovery', { message: 'the recovery' });
+    return { adopted: json?.['adopted'] as number[], restarted: json?.['restarted'] as number, killed: json?.['killed'] as number[] };
+  }
+
+  function freshDir(): string {
+    const dir = join(root, `adopt-${dirs++}`);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  // A container that writes a line every 50 ms: with its output on a pipe to a dead agent, the
+  // next write would end it with SIGPIPE.
+  const ticker = (): Container => sh('i=0; while :; do echo "tick $i"; i=$((i+1)); sleep 0.05; done', { env: [{ name: 'MY_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }] });
+
+  it('adopts a running container across three kills in a row: same pid, restart count kept, output still written and followed', async () => {
+    const stateDir = freshDir();
+    const p = pod([ticker()]);
+    let host = startHost(stateDir, [p]);
+    await eventually(() => assert.deepEqual(hostEvents(host, p.uid), [{ type: 'started', restartCount: 0 }, { type: 'ready' }]));
+    await eventually(() => assert.ok(hostOutput(host, p.uid).length > 0));
+    const { pid } = readPidRecord(stateDir, p.uid);
+    assert.ok(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('MY_NODE=node-adopt'));
+    const stdout = containerLogPath(stateDir, p.uid, 'main', 'stdout');
+
+    for (let kill = 1; kill <= 3; kill++) {
+      await host.kill9();
+      assert.equal(isAlive(pid), true, `kill ${kill}: the container outlives the driver`);
+      // It goes on writing with no driver running: its output goes to a file, not to a dead pipe.
+      const size = statSync(stdout).size;
+      await eventually(() => assert.ok(statSync(stdout).size > size, 'the container writes while no driver runs'));
+
+      host = startHost(stateDir, [p]);
+      assert.deepEqual(await recovery(host), { adopted: [pid], restarted: 0, killed: [] }, `kill ${kill}`);
+      // The new driver states what runs, with the restart count it had, and follows its output.
+      await eventually(() => assert.deepEqual(hostEvents(host, p.uid), [{ type: 'started', restartCount: 0 }, { type: 'ready' }]));
+      await eventually(() => assert.ok(hostOutput(host, p.uid).some((l) => l.startsWith('tick '))));
+      assert.equal(readPidRecord(stateDir, p.uid).pid, pid, `kill ${kill}: the pid file still names the same process`);
+      assert.equal(isAlive(pid), true);
+    }
+    const lines = readFileSync(stdout, 'utf8').trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['tick 0', 'tick 1', 'tick 2'], 'one file holds the output of the whole run');
+    assert.equal(lines.at(-1), `tick ${lines.length - 1}`, 'no line was lost or written twice');
+
+    // A stop of the adopted container works as for a child: SIGTERM to its group, gone, files removed.
+    assert.equal(await host.stop('SIGTERM'), 0);
+    assert.equal(isAlive(pid), false);
+    assert.equal(existsSync(pidFilePath(stateDir, p.uid, 'main')), false);
+    assert.equal(existsSync(stdout), false);
+  });
+
+  it('a container that died while no driver ran is started again and counted: notReady, started with restartCount 1, ready', async () => {
+    const stateDir = freshDir();
+    const p = pod([ticker()]);
+    let host = startHost(stateDir, [p]);
+    await eventually(() => assert.equal(hostEvents(host, p.uid).length, 2));
+    const first = readPidRecord(stateDir, p.uid).pid;
+    await host.kill9();
+    process.kill(first, 'SIGKILL');
+    await eventually(() => assert.equal(isAlive(first), false));
+
+    host = startHost(stateDir, [p]);
+    assert.deepEqual(await recovery(host), { adopted: [], restarted: 1, killed: [] });
+    await eventually(() =>
+      assert.deepEqual(hostEvents(host, p.uid), [
+        { type: 'notReady', reason: 'ContainerStatusUnknown' },
+        { type: 'started', restartCount: 1 },
+        { type: 'ready' },
+      ]),
+    );
+    const second = readPidRecord(stateDir, p.uid);
+    assert.notEqual(second.pid, first);
+    assert.equal(second.restartCount, 1);
+
+    // The count survives the next kill, where the container is adopted.
+    await host.kill9();
+    host = startHost(stateDir, [p]);
+    assert.deepEqual(await recovery(host), { adopted: [second.pid], restarted: 0, killed: [] });
+    await eventually(() => assert.deepEqual(hostEvents(host, p.uid), [{ type: 'started', restartCount: 1 }, { type: 'ready' }]));
+  });
+
+  it('a pid file naming another process (a reused pid) is neither adopted nor killed; the container starts again, counted', async () => {
+    const stateDir = freshDir();
+    const p = pod([{ name: 'main', image: 'x', command: ['sleep', '1000'] }]);
+    const stranger = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
+    strays.push(stranger);
+    const pid = stranger.pid ?? assert.fail('spawned without a pid');
+    await eventually(() => assert.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\u00001000\u0000'));
+    // The same pid and command line, but not the start time the driver recorded.
+    const path = pidFilePath(stateDir, p.uid, 'main');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify({ pid, cmdline: ['sleep', '1000'], startTime: '1', restartCount: 2, ready: true }));
+
+    const host = startHost(stateDir, [p]);
+    assert.deepEqual(await recovery(host), { adopted: [], restarted: 1, killed: [] });
+    await eventually(() =>
+      assert.deepEqual(hostEvents(host, p.uid), [
+        { type: 'notReady', reason: 'ContainerStatusUnknown' },
+        { type: 'started', restartCount: 3 },
+        { type: 'ready' },
+      ]),
+    );
+    assert.equal(isAlive(pid), true, 'the stranger is left alone');
+    assert.notEqual(readPidRecord(stateDir, p.uid).pid, pid);
+  });
+
+  it('the containers of pods no longer wanted are killed, their files removed; the others adopted', async () => {
+    const stateDir = freshDir();
+    const kept = pod([{ name: 'main', image: 'x', command: ['sleep', '1001'] }]);
+    const gone = pod([{ name: 'main', image: 'x', command: ['sleep', '1002'] }]);
+    let host = startHost(stateDir, [kept, gone]);
+    await eventually(() => assert.equal(hostEvents(host, kept.uid).length + hostEvents(host, gone.uid).length, 4));
+    const keptPid = readPidRecord(stateDir, kept.uid).pid;
+    const gonePid = readPidRecord(stateDir, gone.uid).pid;
+    await host.kill9();
+
+    host = startHost(stateDir, [kept]);
+    assert.deepEqual(await recovery(host), { adopted: [keptPid], restarted: 0, killed: [gonePid] });
+    assert.equal(isAlive(gonePid), false);
+    assert.equal(isAlive(keptPid), true);
+    assert.equal(existsSync(pidFilePath(stateDir, gone.uid, 'main')), false);
+    assert.equal(existsSync(containerLogPath(stateDir, gone.uid, 'main', 'stdout')), false);
+    assert.deepEqual(hostEvents(host, gone.uid), []);
+  });
+
+  it('readiness probes resume on an adopted container: ready as it was, not ready after failureThreshold failures', async () => {
+    const stateDir = freshDir();
+    const flag = join(stateDir, 'ready');
+    writeFileSync(flag, '');
+    const p = pod([
+      { name: 'main', image: 'x', command: ['sleep', '1003'], readinessProbe: { exec: { command: ['test', '-f', flag] }, ...fastProbe, failureThreshold: 2 } },
+    ]);
+    let host = startHost(stateDir, [p]);
+    await eventually(() => assert.deepEqual(hostEvents(host, p.uid), [{ type: 'started', restartCount: 0 }, { type: 'ready' }]));
+    await eventually(() => assert.equal(readPidRecord(stateDir, p.uid).ready, true));
+    await host.kill9();
+
+    host = startHost(stateDir, [p]);
+    await recovery(host);
+    await eventually(() => assert.deepEqual(hostEvents(host, p.uid), [{ type: 'started', restartCount: 0 }, { type: 'ready' }]));
+    unlinkSync(flag);
+    await eventually(() =>
+      assert.deepEqual(hostEvents(host, p.uid), [
+        { type: 'started', restartCount: 0 },
+        { type: 'ready' },
+        { type: 'notReady', reason: 'ContainersNotReady' },
+      ]),
+    );
   });
 });

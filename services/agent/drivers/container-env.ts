@@ -2,9 +2,11 @@
 // HOSTNAME) — never the agent's own environment — plus `env[]`, with `$(VAR)` references in
 // values, command and args expanded as the kubelet does (expansion.MappingFuncFor):
 // `$(NAME)` becomes NAME's value when defined, `$$` escapes a `$`, anything else stays as is.
+// `valueFrom` answers the downward API (downward-api.ts).
 
 import type { Container } from '../../../libs/model/types.js';
-import type { RuntimePod } from '../../../libs/agent-runtime/driver.js';
+import type { RuntimeNode, RuntimePod } from '../../../libs/agent-runtime/driver.js';
+import { fieldRefValue, resourceFieldRefValue, type Resolved } from './downward-api.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -16,35 +18,35 @@ export function expandReferences(text: string, vars: Readonly<Record<string, str
   });
 }
 
-/** A `valueFrom.fieldRef` the driver can answer from the pod it was given. */
-function fieldRefValue(valueFrom: unknown, pod: RuntimePod): string | undefined {
-  if (typeof valueFrom !== 'object' || valueFrom === null) return undefined;
-  const fieldRef = (valueFrom as { fieldRef?: unknown }).fieldRef;
-  if (typeof fieldRef !== 'object' || fieldRef === null) return undefined;
-  const path = (fieldRef as { fieldPath?: unknown }).fieldPath;
-  switch (path) {
-    case 'metadata.name':
-      return pod.name;
-    case 'metadata.namespace':
-      return pod.namespace;
-    case 'metadata.uid':
-      return pod.uid;
-    case 'spec.nodeName':
-      return pod.spec.nodeName;
-    case 'spec.serviceAccountName':
-      return pod.spec.serviceAccountName;
-    default:
-      return undefined;
-  }
+export type ContainerEnvResult =
+  | { readonly ok: true; readonly env: Record<string, string> }
+  | { readonly ok: false; readonly error: string };
+
+/** The value of one `valueFrom` (downward-api.ts); other sources (secrets, config maps) have none here and give "". */
+function valueFromValue(valueFrom: unknown, pod: RuntimePod, container: Container, node: RuntimeNode): Resolved {
+  if (typeof valueFrom !== 'object' || valueFrom === null) return { ok: true, value: '' };
+  const { fieldRef, resourceFieldRef } = valueFrom as { fieldRef?: unknown; resourceFieldRef?: unknown };
+  if (fieldRef !== undefined && fieldRef !== null) return fieldRefValue(fieldRef, pod, node);
+  if (resourceFieldRef !== undefined && resourceFieldRef !== null) return resourceFieldRefValue(resourceFieldRef, pod, container, node);
+  return { ok: true, value: '' };
 }
 
-export function containerEnv(pod: RuntimePod, container: Container): Record<string, string> {
+/**
+ * The container's environment; an error names the variable whose `valueFrom` cannot be answered,
+ * where the kubelet would refuse to create the container (CreateContainerConfigError).
+ */
+export function containerEnv(pod: RuntimePod, container: Container, node: RuntimeNode): ContainerEnvResult {
   const env: Record<string, string> = { PATH: process.env['PATH'] ?? DEFAULT_PATH, HOSTNAME: pod.name };
   for (const variable of container.env ?? []) {
-    const value = variable.value !== undefined ? expandReferences(variable.value, env) : fieldRefValue(variable.valueFrom, pod);
-    env[variable.name] = value ?? '';
+    if (variable.value !== undefined) {
+      env[variable.name] = expandReferences(variable.value, env);
+      continue;
+    }
+    const resolved = valueFromValue(variable.valueFrom, pod, container, node);
+    if (!resolved.ok) return { ok: false, error: `env ${variable.name}: ${resolved.error}` };
+    env[variable.name] = resolved.value;
   }
-  return env;
+  return { ok: true, env };
 }
 
 /** command ++ args, expanded; undefined when the container has no command to run. */

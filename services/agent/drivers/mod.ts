@@ -1,8 +1,8 @@
 // The agent's runtime drivers: the contract, the real process driver and the simulator.
 
-export type { RuntimeDriver, RuntimeEvent, RuntimeListener, RuntimePod } from '../../../libs/agent-runtime/driver.js';
+export type { RuntimeDriver, RuntimeEvent, RuntimeListener, RuntimeNode, RuntimePod } from '../../../libs/agent-runtime/driver.js';
 export { DEFAULT_TERMINATION_GRACE_SECONDS } from '../../../libs/agent-runtime/driver.js';
-export type { ProcessDriver, ProcessDriverOptions } from './process-driver.js';
+export type { ProcessDriver, ProcessDriverOptions, Recovery } from './process-driver.js';
 export { createProcessDriver, PROCESS_REASONS } from './process-driver.js';
 export type { SimDriverOptions, TimerHandle } from '../../../libs/agent-runtime/sim-driver.js';
 export { createSimDriver, imageTag, SIM_ANNOTATIONS, SIM_BROKEN_TAG, SIM_FAILURE_EXIT_CODE, SIM_FAILURE_REASON } from '../../../libs/agent-runtime/sim-driver.js';
@@ -14,5 +14,5 @@ export type { ProbeContext, ProbeResult } from './probe.js';
 export { resolvePort, runProbe } from './probe.js';
 export type { ProbeTiming } from './readiness-worker.js';
 export { probeTiming } from './readiness-worker.js';
-export type { OutputRate } from './container-output.js';
-export { DEFAULT_OUTPUT_RATE } from './container-output.js';
+export type { OutputRate, OutputStream } from './container-output.js';
+export { containerLogPath, DEFAULT_OUTPUT_RATE } from './container-output.js';

@@ -1,7 +1,8 @@
-// PID files of the process driver: `<stateDir>/pids/<uid>.<container>.pid`, one per running
-// child, so an agent that was kill -9'd can find and end its orphans when it starts again.
-// A file holds JSON: { pid, cmdline, startTime? } — cmdline as the argv the driver spawned,
-// startTime the process' start time in clock ticks since boot (field 22 of /proc/<pid>/stat).
+// PID files of the process driver: `<stateDir>/pids/<uid>.<container>.pid`, one per container of
+// a pod the driver holds (written at each start, kept while the pod runs, removed when it stops),
+// so an agent that was kill -9'd can adopt its containers when it starts again, or end them.
+// A file holds JSON (PidRecord): { pid, cmdline, startTime?, bootId?, restartCount?, startedAtMs?,
+// ready?, exitCode? }.
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,8 +10,20 @@ import type { Logger } from 'pino';
 
 export interface PidRecord {
   readonly pid: number;
+  /** The argv the driver spawned. */
   readonly cmdline: readonly string[];
+  /** The process' start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
   readonly startTime?: string;
+  /** /proc/sys/kernel/random/boot_id when it started: a start time means nothing after a reboot. */
+  readonly bootId?: string;
+  /** The container's restart count when this process started (kubectl's RESTARTS). */
+  readonly restartCount?: number;
+  /** Wall-clock start, ms since the epoch (the crash back-off's reset window). */
+  readonly startedAtMs?: number;
+  /** The container's readiness as last reported. */
+  readonly ready?: boolean;
+  /** Set once the driver saw the process exit (with this code). */
+  readonly exitCode?: number;
 }
 
 export interface StaleCleanup {
@@ -66,14 +79,43 @@ function readProcStat(pid: number): ProcStat | undefined {
   return { state, pgrp, startTime };
 }
 
-export function writePidFile(stateDir: string, uid: string, container: string, pid: number, cmdline: readonly string[]): void {
-  mkdirSync(pidDir(stateDir), { recursive: true });
+let cachedBootId: string | undefined;
+
+/** This boot's id, or undefined without /proc. */
+export function bootId(): string | undefined {
+  if (cachedBootId !== undefined) return cachedBootId;
+  try {
+    cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined; // no /proc: start times alone identify processes
+  }
+  return cachedBootId;
+}
+
+/** The record of a process just spawned: its identity read from /proc now. */
+export function newPidRecord(pid: number, cmdline: readonly string[], extra: Omit<PidRecord, 'pid' | 'cmdline' | 'startTime' | 'bootId'>): PidRecord {
   const startTime = readProcStat(pid)?.startTime;
-  const record: PidRecord = startTime === undefined ? { pid, cmdline } : { pid, cmdline, startTime };
+  const boot = bootId();
+  return { pid, cmdline, ...(startTime !== undefined ? { startTime } : {}), ...(boot !== undefined ? { bootId: boot } : {}), ...extra };
+}
+
+export function writePidFile(stateDir: string, uid: string, container: string, record: PidRecord): void {
+  mkdirSync(pidDir(stateDir), { recursive: true });
   const path = pidFilePath(stateDir, uid, container);
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify(record));
   renameSync(tmp, path);
+}
+
+/** The record of a container, or undefined when there is none (or it is unreadable). */
+export function readPidFile(stateDir: string, uid: string, container: string): PidRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(pidFilePath(stateDir, uid, container), 'utf8');
+  } catch {
+    return undefined; // no file: the container never started here
+  }
+  return parseRecord(text);
 }
 
 export function removePidFile(stateDir: string, uid: string, container: string): void {
@@ -88,10 +130,20 @@ function parseRecord(text: string): PidRecord | undefined {
     return undefined; // a torn or foreign file: removed without killing anything
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { pid, cmdline, startTime } = value as Record<string, unknown>;
+  const { pid, cmdline, startTime, bootId: boot, restartCount, startedAtMs, ready, exitCode } = value as Record<string, unknown>;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return undefined;
   if (!Array.isArray(cmdline) || !cmdline.every((a): a is string => typeof a === 'string')) return undefined;
-  return typeof startTime === 'string' ? { pid, cmdline, startTime } : { pid, cmdline };
+  const count = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  return {
+    pid,
+    cmdline,
+    ...(typeof startTime === 'string' ? { startTime } : {}),
+    ...(typeof boot === 'string' ? { bootId: boot } : {}),
+    ...(count(restartCount) ? { restartCount } : {}),
+    ...(count(startedAtMs) ? { startedAtMs } : {}),
+    ...(typeof ready === 'boolean' ? { ready } : {}),
+    ...(typeof exitCode === 'number' && Number.isInteger(exitCode) ? { exitCode } : {}),
+  };
 }
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {
@@ -100,15 +152,28 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * True when the live process `pid` is the one the record describes. With a recorded start
- * time, pid + start time identify a process exactly (and survive a shell that exec'd into
- * another program); without one, the command line must match.
+ * time, boot id + pid + start time identify a process exactly (a reused pid starts later; the
+ * check survives a shell that exec'd into another program); without one, the command line must
+ * match. A zombie is not alive: it only waits for its parent to reap it.
  */
 export function isRecordedProcess(record: PidRecord): boolean {
   const stat = readProcStat(record.pid);
   if (stat === undefined || stat.state === 'Z') return false;
+  if (record.bootId !== undefined && record.bootId !== bootId()) return false;
   if (record.startTime !== undefined) return stat.startTime === record.startTime;
   const cmdline = readProcCmdline(record.pid);
   return cmdline !== undefined && sameArgv(cmdline, record.cmdline);
+}
+
+/**
+ * True when `pid` may still be signalled as the process group of the recorded process after
+ * that process ended: unless the pid now belongs to another process that leads its own group
+ * (a reused pid; while members of the old group live, the kernel does not reuse their group's id).
+ */
+export function mayKillRecordedGroup(record: PidRecord): boolean {
+  const stat = readProcStat(record.pid);
+  if (stat === undefined || stat.pgrp !== record.pid) return true;
+  return record.startTime !== undefined && stat.startTime === record.startTime;
 }
 
 function killVerified(pid: number, log: Logger): boolean {
@@ -125,11 +190,34 @@ function killVerified(pid: number, log: Logger): boolean {
   }
 }
 
+/** What a cleanup leaves alone: the driver's own live children, and the files of containers it holds. */
+export interface CleanupKeep {
+  readonly pids: ReadonlySet<number>;
+  readonly files?: ReadonlySet<string>;
+}
+
+const KILL_WAIT_MS = 5_000;
+const KILL_POLL_MS = 20;
+
+/** Resolves once none of `pids` is alive (a zombie counts as gone), or after KILL_WAIT_MS. */
+async function waitGone(pids: readonly number[]): Promise<void> {
+  const deadline = Date.now() + KILL_WAIT_MS;
+  for (;;) {
+    const alive = pids.filter((pid) => {
+      const stat = readProcStat(pid);
+      return stat !== undefined && stat.state !== 'Z';
+    });
+    if (alive.length === 0 || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, KILL_POLL_MS));
+  }
+}
+
 /**
- * Kills the processes named in leftover pid files (skipping pids in `keep`, the driver's own
- * live children) and removes the files.
+ * Kills the processes named in leftover pid files (those `keep` does not name), after checking
+ * each is still the process the file names, waits until they are gone (so a port they held is
+ * free for what starts next), and removes the files.
  */
-export function cleanupStalePidFiles(stateDir: string, log: Logger, keep: ReadonlySet<number>): StaleCleanup {
+export async function cleanupStalePidFiles(stateDir: string, log: Logger, keep: CleanupKeep): Promise<StaleCleanup> {
   let names: string[];
   try {
     names = readdirSync(pidDir(stateDir));
@@ -144,6 +232,7 @@ export function cleanupStalePidFiles(stateDir: string, log: Logger, keep: Readon
       if (name.endsWith(`${PID_SUFFIX}.tmp`)) rmSync(path, { force: true });
       continue;
     }
+    if (keep.files?.has(path) === true) continue;
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -152,7 +241,7 @@ export function cleanupStalePidFiles(stateDir: string, log: Logger, keep: Readon
       continue;
     }
     const record = parseRecord(text);
-    if (record !== undefined && keep.has(record.pid)) continue;
+    if (record !== undefined && keep.pids.has(record.pid)) continue;
     if (record === undefined) {
       log.warn({ file: path }, 'pid file malformed; removed');
     } else if (isRecordedProcess(record)) {
@@ -166,5 +255,6 @@ export function cleanupStalePidFiles(stateDir: string, log: Logger, keep: Readon
     rmSync(path, { force: true });
     removedFiles++;
   }
+  await waitGone(killed);
   return { killed, removedFiles };
 }

@@ -39,8 +39,18 @@ export interface ReadinessWorker {
 export interface ReadinessWorkerOptions {
   readonly probe: Probe;
   readonly context: Omit<ProbeContext, 'timeoutMs'>;
-  /** Called when the readiness result changes (it starts as not ready). */
+  /** Called when the readiness result changes (it starts as `initiallyReady`). */
   readonly onChange: (ready: boolean, result: ProbeResult) => void;
+  /**
+   * The result to start from: false for a new container; for one adopted from an earlier agent,
+   * its last result, so that only failureThreshold failures flip it (default false).
+   */
+  readonly initiallyReady?: boolean;
+  /**
+   * How long the container has run already: initialDelaySeconds counts from the container's start,
+   * as the kubelet's worker counts it from the container's StartedAt (default 0).
+   */
+  readonly runningForMs?: number;
   /** Called with an unexpected error from the probe machinery itself (counted as a failure). */
   readonly onError: (err: unknown) => void;
 }
@@ -49,7 +59,7 @@ export function startReadinessWorker(opts: ReadinessWorkerOptions): ReadinessWor
   const timing = probeTiming(opts.probe);
   const context: ProbeContext = { ...opts.context, timeoutMs: timing.timeoutMs };
   let stopped = false;
-  let ready = false;
+  let ready = opts.initiallyReady ?? false;
   let successes = 0;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -87,7 +97,7 @@ export function startReadinessWorker(opts: ReadinessWorkerOptions): ReadinessWor
       .catch((err: unknown) => opts.onError(err));
   }
 
-  timer = setTimeout(tick, timing.initialDelayMs);
+  timer = setTimeout(tick, Math.max(0, timing.initialDelayMs - (opts.runningForMs ?? 0)));
   return {
     stop() {
       stopped = true;
