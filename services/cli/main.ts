@@ -14,6 +14,7 @@ import { busRefusal, CliError, notFound } from './errors.js';
 import { permissionRefusal } from '../../libs/auth/permission-refusal.js';
 import { outputOf, splitKindName, visible, withBus, type GetFlags } from './context.js';
 import { registerAuthCommands } from './auth-commands.js';
+import { registerAuditCommand } from './audit.js';
 import { registerNodeCommands } from './node-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { renderGet } from '../../libs/present/get.js';
@@ -200,6 +201,7 @@ export function buildProgram(): Command {
 
   registerRolloutCommands(program);
   registerNodeCommands(program);
+  registerAuditCommand(program);
 
   const replay = program
     .command('replay')
