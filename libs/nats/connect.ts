@@ -1,10 +1,17 @@
-// Connecting to the bus: one place for connection options and status logging.
+// Connecting to the bus: one place for connection options and status logging. A service waits
+// for a server that is not reachable yet (retryUntilReady, logging why at a bounded rate) and
+// fails fast on what waiting cannot mend (credentials, TLS): see bus-errors.ts.
 
 import { connect as tcpConnect } from 'node:net';
 import { AuthorizationError, connect, TimeoutError, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { authenticatorFromCredsFile, CredentialsError } from '../auth/credentials.js';
 import type { EnvReader } from '../runtime/env.js';
+import { retryUntilReady } from '../runtime/retry.js';
+import { classifyBusError } from './bus-errors.js';
+import { BusAuthorizationError, BusClientCertificateError, BusUnavailableError, redactUrl } from './connect-errors.js';
+
+export { BusAuthorizationError, BusClientCertificateError, BusUnavailableError, redactUrl };
 
 /** How a process proves who it is and protects the connection; read from the environment. */
 export interface BusSecurity {
@@ -40,108 +47,17 @@ export interface ConnectOptions {
   /** Connection name shown by the server (`service/node`). */
   readonly name: string;
   readonly log?: Logger;
-  /** Give up after the first failed attempt (the CLI); services retry forever. */
+  /**
+   * Give up after the first failed attempt (the CLI). Otherwise (services) the first connection
+   * is retried with back-off while the failure may pass (no server yet, refused, timed out), and
+   * a connection that was made reconnects forever.
+   */
   readonly once?: boolean;
+  /** Ends the wait for a first connection (a signal while starting): rejects with its reason. */
+  readonly signal?: AbortSignal;
   readonly security?: BusSecurity;
   /** Reply subjects start with this (an agent's permissions allow only its own). */
   readonly inboxPrefix?: string;
-}
-
-/**
- * The server URL(s) with credentials replaced by `***` (`nats://user:***@host:4222`, a token
- * `nats://***@host`), for messages and logs: dsctl prints an error's message, and pino
- * serializes message, stack and fields.
- */
-export function redactUrl(url: string): string {
-  return url
-    .split(',')
-    .map((server) => {
-      const at = server.lastIndexOf('@');
-      if (at < 0) return server;
-      const scheme = server.indexOf('//');
-      const start = scheme >= 0 && scheme < at ? scheme + 2 : server.length - server.trimStart().length;
-      const userinfo = server.slice(start, at);
-      const colon = userinfo.indexOf(':');
-      return `${server.slice(0, start)}${colon >= 0 ? `${userinfo.slice(0, colon)}:***` : '***'}${server.slice(at)}`;
-    })
-    .join(',');
-}
-
-/** The passwords and tokens in `url`, to blank out of text that might quote them. */
-function secretsOf(url: string): string[] {
-  const secrets: string[] = [];
-  for (const server of url.split(',')) {
-    const at = server.lastIndexOf('@');
-    if (at < 0) continue;
-    const scheme = server.indexOf('//');
-    const userinfo = server.slice(scheme >= 0 && scheme < at ? scheme + 2 : 0, at).trim();
-    const colon = userinfo.indexOf(':');
-    const secret = colon >= 0 ? userinfo.slice(colon + 1) : userinfo;
-    if (secret !== '') secrets.push(secret, encodeURIComponent(secret), safeDecode(secret));
-  }
-  return secrets.filter((s) => s !== '');
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-function redactText(text: string, url: string): string {
-  let out = text;
-  for (const secret of secretsOf(url)) out = out.split(secret).join('***');
-  return out;
-}
-
-export class BusUnavailableError extends Error {
-  override readonly name = 'BusUnavailableError';
-  /** The URL asked for, password redacted. */
-  readonly url: string;
-  constructor(url: string, cause: unknown) {
-    const safe = redactUrl(url);
-    super(`cannot reach NATS at ${safe}: ${redactText(cause instanceof Error ? cause.message : String(cause), url)}`, { cause });
-    this.url = safe;
-  }
-}
-
-/** The server refused who we are: no credentials where they are required, or unknown ones. */
-export class BusAuthorizationError extends Error {
-  override readonly name = 'BusAuthorizationError';
-  readonly url: string;
-  constructor(url: string, credsFile: string | undefined) {
-    const safe = redactUrl(url);
-    super(
-      credsFile === undefined
-        ? `NATS at ${safe} refused the connection: authorization violation (it requires credentials: set NATS_CREDS to a .creds file)`
-        : `NATS at ${safe} refused the credentials in ${credsFile}: authorization violation (is this identity in the server's auth.conf, and was the server reloaded?)`,
-    );
-    this.url = safe;
-  }
-}
-
-/**
- * The server wants a client certificate (mutual TLS, `verify: true`): none was given, or it
- * refused the one given. nats.js cannot say so itself: with TLS 1.3 the client's side of the
- * handshake completes before the server checks the certificate, the server's alert closes the
- * socket, and the client reports only its connect timeout. The server's INFO, sent in plain text
- * before the handshake, says `tls_verify: true`; connectBus reads it after such a timeout.
- */
-export class BusClientCertificateError extends Error {
-  override readonly name = 'BusClientCertificateError';
-  readonly url: string;
-  constructor(url: string, certFile: string | undefined, cause: unknown) {
-    const safe = redactUrl(url);
-    super(
-      certFile === undefined
-        ? `NATS at ${safe} requires a client certificate (mutual TLS) and none was given: set NATS_TLS_CERT and NATS_TLS_KEY to a certificate and key signed by a CA the server trusts`
-        : `NATS at ${safe} verifies client certificates (mutual TLS) and did not answer after the TLS handshake: it may have refused the certificate in ${certFile} (is it signed by a CA in the server's ca_file, and made for client authentication?)`,
-      { cause },
-    );
-    this.url = safe;
-  }
 }
 
 /** What a server's INFO line says about TLS (the fields connectBus looks at). */
@@ -218,31 +134,16 @@ async function requiresClientCertificate(url: string): Promise<boolean> {
 }
 
 export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> {
-  let nc: NatsConnection;
-  try {
-    const secured = securityOptions(opts.security);
-    nc = await connect({
-      ...secured,
-      ...(opts.inboxPrefix !== undefined ? { inboxPrefix: opts.inboxPrefix } : {}),
-      servers: opts.url.split(',').map((s) => s.trim()),
-      name: opts.name,
-      // Measured: async stack traces cost about half of the client's CPU per publish.
-      noAsyncTraces: true,
-      maxReconnectAttempts: opts.once ? 0 : -1,
-      reconnectTimeWait: 500,
-      waitOnFirstConnect: !opts.once,
-      timeout: opts.once ? 3000 : 10_000,
-    });
-  } catch (err) {
-    if (err instanceof CredentialsError) throw err;
-    if (err instanceof AuthorizationError || (err instanceof Error && /authorization violation/i.test(err.message))) {
-      throw new BusAuthorizationError(opts.url, opts.security?.credsFile);
-    }
-    if (err instanceof TimeoutError && (await requiresClientCertificate(opts.url))) {
-      throw new BusClientCertificateError(opts.url, opts.security?.tls?.certFile, err);
-    }
-    throw new BusUnavailableError(opts.url, err);
-  }
+  const nc = opts.once
+    ? await connectOnce(opts)
+    : await retryUntilReady(() => connectOnce(opts), {
+        log: opts.log ?? pino({ level: 'silent' }),
+        waitingMsg: 'waiting for NATS',
+        readyMsg: 'NATS reachable',
+        classify: classifyBusError,
+        fields: { url: redactUrl(opts.url) },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
   const log = opts.log;
   if (log) {
     log.info({ server: nc.getServer(), version: nc.info?.version }, 'connected to NATS');
@@ -255,4 +156,34 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
     })().catch((err: unknown) => log.error({ err }, 'status loop failed'));
   }
   return nc;
+}
+
+/** One try at a first connection, its failure turned into one of the Bus…Error classes. */
+async function connectOnce(opts: ConnectOptions): Promise<NatsConnection> {
+  try {
+    const secured = securityOptions(opts.security);
+    return await connect({
+      ...secured,
+      ...(opts.inboxPrefix !== undefined ? { inboxPrefix: opts.inboxPrefix } : {}),
+      servers: opts.url.split(',').map((s) => s.trim()),
+      name: opts.name,
+      // Measured: async stack traces cost about half of the client's CPU per publish.
+      noAsyncTraces: true,
+      maxReconnectAttempts: opts.once ? 0 : -1,
+      reconnectTimeWait: 500,
+      // The first connection is retried by connectBus, which logs why it waits (nats.js's
+      // waitOnFirstConnect waits silently) and tells a refusal from an absence.
+      waitOnFirstConnect: false,
+      timeout: opts.once ? 3000 : 10_000,
+    });
+  } catch (err) {
+    if (err instanceof CredentialsError) throw err;
+    if (err instanceof AuthorizationError || (err instanceof Error && /authorization violation/i.test(err.message))) {
+      throw new BusAuthorizationError(opts.url, opts.security?.credsFile);
+    }
+    if (err instanceof TimeoutError && (await requiresClientCertificate(opts.url))) {
+      throw new BusClientCertificateError(opts.url, opts.security?.tls?.certFile, err);
+    }
+    throw new BusUnavailableError(opts.url, err);
+  }
 }

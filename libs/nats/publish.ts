@@ -1,9 +1,11 @@
 // Publishing events: always encoded by the codec, with a message id when the event has a
-// deterministic identity, and an expected last subject sequence for optimistic concurrency.
+// deterministic identity, and an expected last subject sequence for optimistic concurrency. A
+// write refused for lack of space is thrown as a StoreFullError that says what is full.
 
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { encodeEvent } from '../codec/codec.js';
 import type { AnyEvent } from '../events/types.js';
+import { explainStoreRefusal } from './store-full.js';
 
 export interface PublishItem {
   readonly subject: string;
@@ -33,7 +35,7 @@ export async function publishEvent(js: JetStreamClient, item: PublishItem): Prom
     });
   } catch (err) {
     if (isWrongLastSequence(err)) throw new ConflictError(item.subject, err);
-    throw err;
+    throw await explainStoreRefusal(js, item.subject, err);
   }
 }
 

@@ -1,10 +1,16 @@
 // Creating the topology (streams and KV buckets) idempotently, and reading its settings.
 
-import { type JetStreamManager, type StreamConfig, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
+import { type JetStreamManager, type StreamConfig, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
+import { jserrors } from '@nats-io/jetstream/internal';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { pino, type Logger } from 'pino';
 import { permissionRefusal } from '../auth/permission-refusal.js';
+import { retryUntilReady } from '../runtime/retry.js';
+import { classifyBusError } from './bus-errors.js';
+import { isWrongLastSequence } from './publish.js';
 import { managerOf } from './subject-reads.js';
+import { TopologyError, TopologyMissingError } from './topology-errors.js';
 import {
   CONFIG_BUCKET,
   CONFIG_SLOTS_KEY,
@@ -20,9 +26,7 @@ import {
 
 export const MIN_SERVER_VERSION = '2.9.0';
 
-export class TopologyError extends Error {
-  override readonly name = 'TopologyError';
-}
+export { TopologyError, TopologyMissingError };
 
 export interface TopologySettings {
   readonly slots: number;
@@ -83,7 +87,8 @@ function checkServer(nc: NatsConnection): void {
     throw new TopologyError(`nats-server ${version} is too old: ${MIN_SERVER_VERSION} or newer is required`);
   }
   if (nc.info && nc.info.jetstream === false) {
-    throw new TopologyError('JetStream is not enabled on this server: start nats-server with -js');
+    // nats.js's own class for it: a server may be restarted with JetStream (bus-errors.ts).
+    throw new jserrors.JetStreamNotEnabled('JetStream is not enabled on this server: start nats-server with -js');
   }
 }
 
@@ -115,24 +120,26 @@ export async function ensureTopology(nc: NatsConnection, opts: EnsureOptions = {
   try {
     await config.create(CONFIG_SLOTS_KEY, String(wanted));
     return { slots: wanted };
-  } catch {
-    // Exists already: the first creator's slot count stays.
+  } catch (err) {
+    // Exists already: the first creator's slot count stays. Anything else (a full store, an
+    // election) is the caller's to wait out or report.
+    if (!isWrongLastSequence(err)) throw err;
   }
   // A direct get may be answered by a replica that has not applied the first creator's write yet.
   for (let attempt = 1; ; attempt++) {
-    try {
-      return await readSettings(config);
-    } catch (err) {
-      if (attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const settings = await readSettings(config);
+    if (settings) return settings;
+    if (attempt >= 20) throw new TopologyError(`topology setting ${CONFIG_SLOTS_KEY} is missing`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-async function readSettings(config: KV): Promise<TopologySettings> {
+/** The settings; undefined while the entry is not written yet; a TopologyError when it is not valid. */
+async function readSettings(config: KV): Promise<TopologySettings | undefined> {
   const entry = await config.get(CONFIG_SLOTS_KEY);
-  const slots = entry ? Number.parseInt(entry.string(), 10) : NaN;
-  if (!Number.isInteger(slots) || slots < 1) throw new TopologyError(`topology setting ${CONFIG_SLOTS_KEY} is missing or invalid`);
+  if (!entry || entry.operation !== 'PUT') return undefined;
+  const slots = Number.parseInt(entry.string(), 10);
+  if (!Number.isInteger(slots) || slots < 1) throw new TopologyError(`topology setting ${CONFIG_SLOTS_KEY} is invalid: ${JSON.stringify(entry.string().slice(0, 32))}`);
   return { slots };
 }
 
@@ -154,23 +161,42 @@ export async function readTopology(nc: NatsConnection): Promise<TopologySettings
 }
 
 /**
+ * The settings of the topology a controller created, for a service that waits for it: undefined
+ * only when there is none yet (no config bucket, or no entry in it). Every other failure is thrown
+ * as it came (JetStream not enabled, no leader, a timeout, a refusal) for the caller to classify
+ * (bus-errors.ts): readTopology's "none" would hide why.
+ */
+export async function probeTopology(nc: NatsConnection): Promise<TopologySettings | undefined> {
+  checkServer(nc);
+  const kv = await new Kvm(nc).open(CONFIG_BUCKET, { bindOnly: true });
+  try {
+    return await readSettings(kv);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined;
+    throw err;
+  }
+}
+
+/**
  * Waits until a controller has created the topology. Only controllers create it, because only
  * they know the stream replica count (an agent creating it first would make one-replica streams
- * in a three-server cluster).
+ * in a three-server cluster). Waits out, too, a JetStream that is not enabled or has no leader
+ * yet, with the services' one retry loop (retryUntilReady: back-off, 'waiting for JetStream' with
+ * the reason at a bounded rate); throws at once what waiting cannot mend (classifyBusError).
  */
-export async function waitForTopology(
-  nc: NatsConnection,
-  opts: { readonly log?: { info(obj: object, msg: string): void }; readonly pollMs?: number; readonly signal?: AbortSignal } = {},
-): Promise<TopologySettings> {
-  let said = false;
-  for (;;) {
-    const settings = await readTopology(nc);
-    if (settings) return settings;
-    if (opts.signal?.aborted) throw new TopologyError('stopped while waiting for the topology');
-    if (!said) {
-      opts.log?.info({}, 'waiting for a controller to create the topology (streams and buckets)');
-      said = true;
-    }
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
-  }
+export function waitForTopology(nc: NatsConnection, opts: { readonly log?: Logger; readonly signal?: AbortSignal } = {}): Promise<TopologySettings> {
+  return retryUntilReady(
+    async () => {
+      const settings = await probeTopology(nc);
+      if (!settings) throw new TopologyMissingError();
+      return settings;
+    },
+    {
+      log: opts.log ?? pino({ level: 'silent' }),
+      waitingMsg: 'waiting for JetStream',
+      readyMsg: 'JetStream ready',
+      classify: classifyBusError,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  );
 }

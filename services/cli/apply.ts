@@ -4,6 +4,12 @@
 // sequence it saw of its subject (optimistic concurrency: two conflicting applies cannot both
 // win). A DaemonSet whose namespace neither exists nor is created earlier in the file is refused,
 // as the API server's NamespaceLifecycle admission refuses it.
+//
+// A write the bus refuses does not hide what came before it: the documents that landed, the one
+// that failed and why, and the ones not attempted are all reported (ApplyIncompleteError). A
+// refusal of one document (a conflict) does not stop the others, as kubectl goes on with the
+// rest of a file; a refusal of the bus itself (a full store, a lost connection, a permission)
+// stops the writes, since the next ones would meet it too.
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -17,12 +23,13 @@ import { parseNamespace, type NamespaceManifest } from '../../libs/model/namespa
 import { defaultDaemonSetSpec } from '../../libs/model/defaults.js';
 import type { DaemonSetManifest, FieldError, Labels } from '../../libs/model/types.js';
 import { formatFieldErrors, parseDaemonSet, validateDaemonSetUpdate } from '../../libs/model/validate.js';
+import { permissionRefusal } from '../../libs/auth/permission-refusal.js';
 import { ConflictError, publishEvent } from '../../libs/nats/publish.js';
 import { lastOnSubject, managerOf } from '../../libs/nats/subject-reads.js';
 import { ensureTopology, readTopology } from '../../libs/nats/topology.js';
 import { dsSubject, namespaceSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
-import { CliError } from './errors.js';
+import { ApplyIncompleteError, busRefusal, CliError } from './errors.js';
 import { loadState } from './state-loader.js';
 
 export type AppliedObject =
@@ -197,6 +204,8 @@ interface Plan {
   readonly expect: number;
   /** `daemonset.apps/NAME created`, `namespace/NAME unchanged` */
   readonly line: string;
+  /** `daemonset.apps/NAME`, `namespace/NAME` */
+  readonly ref: string;
   /** `daemonsets.apps "NAME"` for a conflict's message. */
   readonly resource: string;
 }
@@ -206,17 +215,18 @@ async function planNamespace(jsm: JetStreamManager, ns: NamespaceManifest): Prom
   const last = await lastNamespaceEvent(jsm, ns.name);
   const subject = namespaceSubject(ns.name);
   const resource = `namespaces "${ns.name}"`;
+  const ref = `namespace/${ns.name}`;
   const prev = last?.event.type === 'NamespaceCreated' ? last.event.data : undefined;
   // A built-in exists without ever being written: its metadata starts empty, its uid is derived.
   const current = prev ?? (isBuiltinNamespace(ns.name) ? { uid: derivedNamespaceUid(ns.name), labels: {}, annotations: {} } : undefined);
   const data = { name: ns.name, labels: ns.labels, annotations: ns.annotations };
   if (current === undefined) {
-    return { subject, expect: last?.seq ?? 0, line: `namespace/${ns.name} created`, resource, event: { type: 'NamespaceCreated', v: 1, data: { ...data, uid: randomUUID() } } };
+    return { subject, expect: last?.seq ?? 0, line: `${ref} created`, ref, resource, event: { type: 'NamespaceCreated', v: 1, data: { ...data, uid: randomUUID() } } };
   }
   if (sameMap(current.labels, ns.labels) && sameMap(current.annotations, ns.annotations)) {
-    return { subject, expect: last?.seq ?? 0, line: `namespace/${ns.name} unchanged`, resource };
+    return { subject, expect: last?.seq ?? 0, line: `${ref} unchanged`, ref, resource };
   }
-  return { subject, expect: last?.seq ?? 0, line: `namespace/${ns.name} configured`, resource, event: { type: 'NamespaceCreated', v: 1, data: { ...data, uid: current.uid } } };
+  return { subject, expect: last?.seq ?? 0, line: `${ref} configured`, ref, resource, event: { type: 'NamespaceCreated', v: 1, data: { ...data, uid: current.uid } } };
 }
 
 export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments): Promise<{ lines: string[]; notes: string[] }> {
@@ -257,6 +267,7 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
     const annotations: Labels = m.metadata.annotations ?? {};
     const prev = last?.event.type === 'DaemonSetApplied' ? last.event.data : undefined;
     const resource = `daemonsets.apps "${name}"`;
+    const ref = `daemonset.apps/${name}`;
     if (prev) {
       const errors: FieldError[] = validateDaemonSetUpdate(prev.spec, m.spec);
       if (errors.length) {
@@ -266,13 +277,14 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
       const specSame = canonicalJson(prev.spec) === canonicalJson(spec);
       const metaSame = canonicalJson(prev.labels) === canonicalJson(labels) && canonicalJson(prev.annotations) === canonicalJson(annotations);
       if (specSame && metaSame) {
-        plans.push({ subject, expect: last!.seq, line: `daemonset.apps/${name} unchanged`, resource });
+        plans.push({ subject, expect: last!.seq, line: `${ref} unchanged`, ref, resource });
         continue;
       }
       plans.push({
         subject,
         expect: last!.seq,
-        line: `daemonset.apps/${name} configured`,
+        line: `${ref} configured`,
+        ref,
         resource,
         event: {
           type: 'DaemonSetApplied',
@@ -288,35 +300,67 @@ export async function applyManifests(nc: NatsConnection, parsed: ParsedDocuments
       plans.push({
         subject,
         expect: last?.seq ?? 0,
-        line: `daemonset.apps/${name} created`,
+        line: `${ref} created`,
+        ref,
         resource,
         event: { type: 'DaemonSetApplied', v: 1, data: { namespace, name, uid: randomUUID(), generation: 1, labels, annotations, spec } },
       });
     }
   }
   if (problems.length) throw new CliError(problems.join('\n'));
+  /** Every document's outcome, in file order. */
+  const outcomes: string[] = [];
+  const failures: string[] = [];
+  let stopped = false;
   for (const p of plans) {
-    if (p.event) {
-      // With an id the write may be retried (patientRequests): a copy that already landed is
-      // dropped by the server, or shows here as a conflict with our own message.
-      const msgId = randomUUID();
-      try {
-        await publishEvent(js, { subject: p.subject, event: p.event, expectLastSubjectSeq: p.expect, msgId });
-      } catch (err) {
-        if (err instanceof ConflictError && (await lastOnSubject(jsm, p.subject)).msgId === msgId) {
-          lines.push(p.line);
-          continue;
-        }
-        if (err instanceof ConflictError) {
-          throw new CliError(
-            `Error from server (Conflict): Operation cannot be fulfilled on ${p.resource}: the object has been modified; please apply your changes to the latest version and try again`,
-          );
-        }
-        throw err;
-      }
+    if (!p.event) {
+      lines.push(p.line);
+      outcomes.push(p.line);
+      continue;
     }
-    lines.push(p.line);
+    if (stopped) {
+      outcomes.push(`${p.ref}: not applied (an earlier document failed)`);
+      continue;
+    }
+    const failure = await write(p, p.event);
+    if (failure === undefined) {
+      lines.push(p.line);
+      outcomes.push(p.line);
+      continue;
+    }
+    outcomes.push(`${p.ref}: not applied`);
+    failures.push(failure.message);
+    stopped = !failure.perDocument;
+  }
+  if (failures.length) {
+    // One document: its error alone, as before. Several: what happened to each, then the errors.
+    if (plans.length === 1) throw new CliError(failures[0]!);
+    throw new ApplyIncompleteError({ applied: lines, notes, outcomes, failures });
   }
   return { lines, notes };
+
+  /** Writes one document; undefined once it landed, else why not and whether the others may go on. */
+  async function write(p: Plan, event: DaemonSetApplied | NamespaceCreated): Promise<{ message: string; perDocument: boolean } | undefined> {
+    // With an id the write may be retried (patientRequests): a copy that already landed is
+    // dropped by the server, or shows here as a conflict with our own message.
+    const msgId = randomUUID();
+    try {
+      await publishEvent(js, { subject: p.subject, event, expectLastSubjectSeq: p.expect, msgId });
+      return undefined;
+    } catch (err) {
+      if (err instanceof ConflictError && (await lastOnSubject(jsm, p.subject).catch(() => undefined))?.msgId === msgId) return undefined;
+      if (err instanceof ConflictError) {
+        return {
+          message: `Error from server (Conflict): Operation cannot be fulfilled on ${p.resource}: the object has been modified; please apply your changes to the latest version and try again`,
+          perDocument: true,
+        };
+      }
+      const refusal = permissionRefusal(err);
+      if (refusal) return { message: busRefusal(refusal).message, perDocument: false };
+      // A full store (StoreFullError says what is full and what to do), a lost bus, a timeout.
+      return { message: `error: ${p.ref} not applied: ${err instanceof Error ? err.message : String(err)}`, perDocument: false };
+    }
+  }
 }
+
 

@@ -3,9 +3,31 @@
 import type { PermissionRefusal } from '../../libs/auth/permission-refusal.js';
 
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
   constructor(message: string, readonly exitCode = 1) {
     super(message);
+  }
+}
+
+/**
+ * An apply that wrote some documents and not others. The message says what happened to each, in
+ * file order (`daemonset.apps/a created`, `daemonset.apps/b: not applied`, `daemonset.apps/c: not
+ * applied (an earlier document failed)`), then the errors; the fields keep them apart, for a
+ * caller that prints the applied lines on stdout as kubectl does.
+ */
+export class ApplyIncompleteError extends CliError {
+  override readonly name = 'ApplyIncompleteError';
+  /** The lines of the documents that landed or were unchanged (kubectl prints them on stdout). */
+  readonly applied: readonly string[];
+  readonly notes: readonly string[];
+  readonly outcomes: readonly string[];
+  readonly failures: readonly string[];
+  constructor(report: { readonly applied: readonly string[]; readonly notes: readonly string[]; readonly outcomes: readonly string[]; readonly failures: readonly string[] }) {
+    super([...report.notes, ...report.outcomes, ...report.failures].join('\n'));
+    this.applied = report.applied;
+    this.notes = report.notes;
+    this.outcomes = report.outcomes;
+    this.failures = report.failures;
   }
 }
 

@@ -1,9 +1,11 @@
 // fleet: FLEET_NODES simulated nodes in one process, over one connection (see fleet.ts).
 // SIGTERM deregisters every node, as SIGTERM does for an agent.
 
+import { waitForTopology } from '../../libs/nats/topology.js';
+import { throttledBusError } from '../../libs/nats/bus-errors.js';
 import { connectBus } from '../../libs/nats/connect.js';
 import { createRootLogger, type Logger } from '../../libs/runtime/logger.js';
-import { handleSignals, runMain } from '../../libs/runtime/lifecycle.js';
+import { guardStartup, handleSignals, runMain } from '../../libs/runtime/lifecycle.js';
 import { fleetNodeNames, loadFleetConfig } from './config.js';
 import { startFleet } from './fleet.js';
 
@@ -11,8 +13,10 @@ let log: Logger | undefined;
 
 runMain(() => log, async () => {
   const config = loadFleetConfig(process.env);
-  log = createRootLogger('fleet', config.logLevel, { prefix: config.prefix, startIndex: config.startIndex });
-  const nc = await connectBus({ url: config.natsUrl, security: config.security, name: `fleet/${config.prefix}${config.startIndex}+${config.nodes}`, log });
+  log = createRootLogger('fleet', config.logLevel, { prefix: config.prefix, startIndex: config.startIndex }, { throttle: { classify: throttledBusError } });
+  const signal = guardStartup({ log, graceMs: config.shutdownGraceMs });
+  const nc = await connectBus({ url: config.natsUrl, security: config.security, name: `fleet/${config.prefix}${config.startIndex}+${config.nodes}`, log, signal });
+  await waitForTopology(nc, { log, signal });
   const fleet = await startFleet(
     nc,
     {
