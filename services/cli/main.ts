@@ -10,7 +10,7 @@ import type { DeletePropagation } from '../../libs/events/types.js';
 import { dsSubject, podRequestSubject } from '../../libs/topology/names.js';
 import { dsSlot } from '../../libs/topology/slot.js';
 import { applyManifests, lastSpec, parseManifests, readInput } from './apply.js';
-import { busRefusal, CliError, notFound } from './errors.js';
+import { ApplyIncompleteError, busRefusal, CliError, notFound } from './errors.js';
 import { permissionRefusal } from '../../libs/auth/permission-refusal.js';
 import { outputOf, splitKindName, visible, withBus, type GetFlags } from './context.js';
 import { registerAuthCommands } from './auth-commands.js';
@@ -103,9 +103,17 @@ export function buildProgram(): Command {
     .action(async (flags: { filename: string }) => {
       const parsed = await parseManifests(await readInput(flags.filename), flags.filename);
       if (!parsed.daemonSets.length && !parsed.namespaces?.length && !parsed.skipped.length) throw new CliError('error: no objects passed to apply');
-      const { lines, notes } = await withBus(program, (nc) => applyManifests(nc, parsed));
-      for (const n of notes) process.stderr.write(`${n}\n`);
-      for (const l of lines) process.stdout.write(`${l}\n`);
+      try {
+        const { lines, notes } = await withBus(program, (nc) => applyManifests(nc, parsed));
+        for (const n of notes) process.stderr.write(`${n}\n`);
+        for (const l of lines) process.stdout.write(`${l}\n`);
+      } catch (err) {
+        if (!(err instanceof ApplyIncompleteError)) throw err;
+        // As kubectl: what landed on stdout, what did not and why on stderr, exit 1.
+        for (const l of err.applied) process.stdout.write(`${l}\n`);
+        for (const l of [...err.notes, ...err.outcomes.filter((o) => !err.applied.includes(o)), ...err.failures]) process.stderr.write(`${l}\n`);
+        process.exitCode = 1;
+      }
     });
 
   addGetCommand(program, program, () => ({}));
