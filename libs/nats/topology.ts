@@ -15,6 +15,7 @@ import {
   CONFIG_BUCKET,
   CONFIG_SLOTS_KEY,
   DEAD_LETTER_STREAM,
+  DEAD_LETTERS_PER_CLASS,
   DEAD_LETTER_SUBJECTS,
   DEFAULT_SLOTS,
   HEARTBEAT_STREAM,
@@ -76,6 +77,8 @@ export function streamConfigs(replicas: number): (Partial<StreamConfig> & { name
       retention: RetentionPolicy.Limits,
       max_age: 7 * 24 * 3600 * 1_000_000_000,
       max_msgs: 100_000,
+      max_msgs_per_subject: DEAD_LETTERS_PER_CLASS,
+      discard: DiscardPolicy.Old,
       num_replicas: replicas,
     },
   ];

@@ -115,10 +115,16 @@ export function heartbeatSubject(node: string): string {
 }
 export const HEARTBEAT_ALL_FILTER = 'hb.>';
 
-/** `dlq.<consumer>`: a message set aside by `consumer`, with headers naming the reason and origin. */
-export function deadLetterSubject(consumer: string): string {
-  return `dlq.${escapeToken(consumer)}`;
+/**
+ * `dlq.<consumer>.<class>`: a message set aside by `consumer`, with headers naming the reason and
+ * origin. The reject class (`not-msgpack`, `wrong-author`, …) is a token of its own so that the
+ * stream's per-subject cap keeps a flood of one class from pushing out the dead letters of another.
+ */
+export function deadLetterSubject(consumer: string, rejectClass: string): string {
+  return `dlq.${escapeToken(consumer)}.${escapeToken(rejectClass)}`;
 }
+/** Dead letters kept per consumer and class (the oldest go first). */
+export const DEAD_LETTERS_PER_CLASS = 10_000;
 
 /** KV key of a slot's lease. */
 export function leaseKey(slot: number): string {

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { evolve, skipPosition } from '../../libs/core/evolve.js';
 import { initialState, type State } from '../../libs/core/state.js';
 import type { Envelope } from '../../libs/events/types.js';
-import { setAside } from '../../libs/nats/dead-letter.js';
+import { CopyBudget, setAside } from '../../libs/nats/dead-letter.js';
 import { SlotLeases } from '../../libs/nats/leases.js';
 import { openLogReader } from '../../libs/nats/log-reader.js';
 import { Members } from '../../libs/nats/members.js';
@@ -90,13 +90,15 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   // Rejects are counted by class and summarised every REJECTS_LOG_EVERY_MS: a flood of hostile
   // messages must not become a flood of warn lines.
   const rejects = createRejectCounters();
+  const copies = new CopyBudget();
   let invalid = 0;
   const onInvalid = (msg: { subject: string; seq: number; data: Uint8Array }, reason: string): void => {
     invalid++;
     skipPosition(state, msg.seq);
     const cls = rejects.count(reason);
     log.debug({ subject: msg.subject, seq: msg.seq, reason, class: cls }, 'log message set aside');
-    setAside(js, 'controller', msg, reason).catch((err: unknown) => log.error({ err }, 'dead-letter publish failed'));
+    if (!copies.take(cls, Date.now())) return; // a flood: counted, the original stays in the log
+    setAside(js, 'controller', cls, msg, reason).catch((err: unknown) => log.error({ err }, 'dead-letter publish failed'));
   };
 
   function waitForSeq(seq: number): Promise<void> {
@@ -127,7 +129,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   timers.push(setInterval(() => {
     if (rejects.total() === rejectsLogged) return;
     rejectsLogged = rejects.total();
-    log.warn({ rejected: rejects.snapshot(), total: rejectsLogged }, 'log messages set aside');
+    log.warn({ rejected: rejects.snapshot(), total: rejectsLogged, notCopied: copies.skipped }, 'log messages set aside');
   }, REJECTS_LOG_EVERY_MS));
 
   // ---- live ------------------------------------------------------------------------------------------

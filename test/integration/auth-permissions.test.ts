@@ -549,7 +549,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
     });
 
     it('cannot publish to the dead-letter subject', async () => {
-      await assertCorePublishRefused(viewer, deadLetterSubject('x'), () => viewer.nc.publish(deadLetterSubject('x'), encodeEvent(EVENT_SAMPLES.NodeReady)));
+      await assertCorePublishRefused(viewer, deadLetterSubject('x', 'invalid'), () => viewer.nc.publish(deadLetterSubject('x', 'invalid'), encodeEvent(EVENT_SAMPLES.NodeReady)));
     });
 
     it('cannot put into a KV bucket ($KV.ds_config.x)', async () => {
@@ -586,7 +586,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
 
     it('control: a role that may subscribe to dlq.control makes the server copy the log into DS_DLQ', async () => {
       // Why the viewer may subscribe to its inbox only: this is what it could do with `>`.
-      const target = deadLetterSubject('control');
+      const target = deadLetterSubject('control', 'invalid');
       const was = await otherStreams();
       const logMessages = (await admin.jsm.streams.info(LOG_STREAM)).state.messages;
       const sub = admin.nc.subscribe(target);
@@ -602,7 +602,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
       }
     });
 
-    const targets = [deadLetterSubject('x'), `$KV.${CONFIG_BUCKET}.slots`, heartbeatSubject(B)];
+    const targets = [deadLetterSubject('x', 'invalid'), `$KV.${CONFIG_BUCKET}.slots`, heartbeatSubject(B)];
     targets.forEach((target, i) => {
       it(`the viewer cannot copy the log into ${target}: it may not subscribe there, so nothing is delivered`, async () => {
         const was = await otherStreams();

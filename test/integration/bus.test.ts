@@ -1,5 +1,7 @@
 // The bus wiring against a real nats-server: topology, dead letters, authorship, optimistic
 // concurrency, and time travel, with the controller and agents running in this process.
+import { classifyReason } from '../../libs/nats/reject-counters.js';
+import { deadLetterSubject } from '../../libs/topology/names.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -60,8 +62,10 @@ describe('bus integration (real nats-server)', () => {
     const bad = await js.publish(nodeSubject('n9'), new TextEncoder().encode('{"not":"msgpack"'));
     await eventually(async () => {
       const jsm = await jetstreamManager(nc);
-      const m = await jsm.streams.getMessage(DEAD_LETTER_STREAM, { last_by_subj: 'dlq.controller' });
+      const last = (await jsm.streams.info(DEAD_LETTER_STREAM)).state.last_seq;
+      const m = await jsm.streams.getMessage(DEAD_LETTER_STREAM, { seq: last });
       assert.ok(m);
+      assert.equal(m.subject, deadLetterSubject('controller', classifyReason(m.header.get(HEADER_REASON))));
       assert.equal(m.header.get(HEADER_ORIGINAL_SUBJECT), nodeSubject('n9'));
       assert.match(m.header.get(HEADER_REASON), /^(not MessagePack|event)/);
     });
