@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { State } from '../../libs/core/state.js';
 import { CredentialsError, looksLikeSecret } from '../../libs/auth/credentials.js';
-import { BusAuthorizationError, BusUnavailableError, connectBus, readBusSecurity } from '../../libs/nats/connect.js';
+import { BusAuthorizationError, BusUnavailableError, connectBus, readBusSecurity, type BusSecurity } from '../../libs/nats/connect.js';
+import { contextPathFrom, readContext } from '../../libs/nats/bus-context.js';
 import { patientRequests } from '../../libs/nats/patient-requests.js';
 import { ConfigError, EnvReader } from '../../libs/runtime/env.js';
 import { CliError } from './errors.js';
@@ -60,13 +61,15 @@ export function outputOf(o: string | undefined): GetOutput {
 
 export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
   const g = program.opts<GlobalOpts>();
-  const url = g.server ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  const { url, security: fromContext, source } = busTarget(g);
   let nc: NatsConnection;
   try {
     const r = new EnvReader(process.env);
     const fromEnv = readBusSecurity(r);
     r.done();
-    const security = g.creds !== undefined ? { ...fromEnv, credsFile: g.creds } : fromEnv;
+    // The context (npm start's) fills in only what the environment and flags leave open.
+    const merged = { ...fromContext, ...fromEnv, ...(fromContext.tls || fromEnv.tls ? { tls: { ...fromContext.tls, ...fromEnv.tls } } : {}) };
+    const security = g.creds !== undefined ? { ...merged, credsFile: g.creds } : merged;
     if (security.credsFile !== undefined && looksLikeSecret(security.credsFile)) {
       // The "cannot read credentials file <path>" error would quote the secret itself.
       throw new CliError(
@@ -81,7 +84,8 @@ export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => P
       throw new CliError(`${err.message}\nThe server's certificate is not trusted here: set NATS_TLS_CA to the CA that signed it (with \`TLS=1 npm start\`: DATA_DIR/tls/ca.crt).`);
     }
     if (err instanceof BusUnavailableError) {
-      throw new CliError(`${err.message}\nIs the cluster running? Start one with \`npm start\`, or point dsctl at it with --server or NATS_URL.`);
+      const from = source === 'default' ? '' : source === 'flag' ? ' (from --server)' : source === 'env' ? ' (from NATS_URL)' : ` (from ${source}, written by npm start)`;
+      throw new CliError(`${err.message}${from}\nIs the cluster running? Start one with \`npm start\`, or point dsctl at it with --server or NATS_URL.`);
     }
     throw err;
   }
@@ -97,6 +101,27 @@ export async function withBus<T>(program: Command, fn: (nc: NatsConnection) => P
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * Where the bus is, and from what: --server, then NATS_URL, then the bus context `npm start` wrote
+ * (DSCTL_CONTEXT, or .data/context.json here), then nats://127.0.0.1:4222.
+ */
+function busTarget(g: GlobalOpts): { url: string; security: BusSecurity; source: string } {
+  if (g.server !== undefined) return { url: g.server, security: {}, source: 'flag' };
+  const envUrl = process.env['NATS_URL'];
+  if (envUrl !== undefined && envUrl !== '') return { url: envUrl, security: {}, source: 'env' };
+  const read = readContext(contextPathFrom(process.env, process.cwd()));
+  if (!read.found) {
+    if (read.problem !== undefined) throw new CliError(`error: the bus context ${read.problem}; set NATS_URL (and NATS_CREDS), or start the cluster again with \`npm start\``);
+    return { url: 'nats://127.0.0.1:4222', security: {}, source: 'default' };
+  }
+  const c = read.context;
+  return {
+    url: c.server,
+    security: { ...(c.creds !== undefined ? { credsFile: c.creds } : {}), ...(c.tlsCa !== undefined ? { tls: { caFile: c.tlsCa } } : {}) },
+    source: read.path,
+  };
 }
 
 /**

@@ -91,7 +91,7 @@ export function buildProgram(): Command {
   const program = new Command('dsctl');
   program
     .description('kubectl for an event-sourced DaemonSet controller on NATS JetStream')
-    .option('-s, --server <url>', 'NATS URL (default $NATS_URL or nats://127.0.0.1:4222)')
+    .option('-s, --server <url>', 'NATS URL (default $NATS_URL, else the bus context npm start wrote: $DSCTL_CONTEXT or .data/context.json, else nats://127.0.0.1:4222)')
     .option('--creds <file>', 'credentials file for the bus (default $NATS_CREDS); see dsctl auth')
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
