@@ -136,6 +136,27 @@ export async function newestPodNode(natsUrl: string, namespace: string, selector
   }
 }
 
+/** A NodeNotReady verdict in the log, as `dsctl events -o json` lists it. */
+export interface NotReadyVerdict {
+  readonly node: string;
+  readonly seq: number;
+  readonly message: string;
+}
+
+/** Every NodeNotReady verdict in the log (`dsctl events -A -o json`); undefined when the call fails. */
+export async function notReadyVerdicts(natsUrl: string, timeoutMs: number): Promise<NotReadyVerdict[] | undefined> {
+  const r = await dsctl(natsUrl, ['events', '-A', '-o', 'json'], timeoutMs);
+  if (r.code !== 0) return undefined;
+  try {
+    const list = JSON.parse(r.stdout) as { items?: { seq?: number; reason?: string; object?: string; message?: string }[] };
+    return (list.items ?? [])
+      .filter((e) => e.reason === 'NodeNotReady')
+      .map((e) => ({ node: (e.object ?? '').replace(/^node\//, ''), seq: e.seq ?? 0, message: e.message ?? '' }));
+  } catch {
+    return undefined;
+  }
+}
+
 /** One invariant break `dsctl audit -o json` reports. */
 export interface AuditBreak {
   readonly kind: string;

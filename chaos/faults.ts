@@ -21,3 +21,8 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultName, string>> = {
 export function isFaultName(name: string): name is FaultName {
   return (FAULTS as readonly string[]).includes(name);
 }
+
+/** The faults that kill a process (which the launcher then restarts), as opposed to stopping one. */
+export function isKillFault(fault: FaultName): boolean {
+  return fault === 'nats-kill' || fault === 'controller-kill' || fault === 'agent-kill';
+}

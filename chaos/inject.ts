@@ -4,7 +4,7 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChaosCluster } from './cluster.js';
-import type { FaultName } from './faults.js';
+import { isKillFault, type FaultName } from './faults.js';
 import { signal } from './leftovers.js';
 
 export interface FaultPlan {
@@ -38,10 +38,6 @@ export class InjectionError extends Error {
   override readonly name = 'InjectionError';
 }
 
-function isKill(fault: FaultName): boolean {
-  return fault === 'nats-kill' || fault === 'controller-kill' || fault === 'agent-kill';
-}
-
 export function inject(cluster: ChaosCluster, plan: FaultPlan): Injection {
   if (plan.fault === 'none') {
     const atMs = Date.now();
@@ -51,8 +47,8 @@ export function inject(cluster: ChaosCluster, plan: FaultPlan): Injection {
   if (pid === undefined) throw new InjectionError(`no pid known for ${plan.target}`);
   const from = cluster.lineCount();
   const atMs = Date.now();
-  if (!signal(pid, isKill(plan.fault) ? 'SIGKILL' : 'SIGSTOP')) throw new InjectionError(`${plan.target} (pid ${pid}) is not running`);
-  const healed = isKill(plan.fault) ? restarted(cluster, plan, pid, from) : continued(pid, plan.stopMs);
+  if (!signal(pid, isKillFault(plan.fault) ? 'SIGKILL' : 'SIGSTOP')) throw new InjectionError(`${plan.target} (pid ${pid}) is not running`);
+  const healed = isKillFault(plan.fault) ? restarted(cluster, plan, pid, from) : continued(pid, plan.stopMs);
   return { target: plan.target, pid, atMs, healed };
 }
 

@@ -19,7 +19,7 @@ function stamp(date: Date): string {
 function verdict(result: ChaosResult): string {
   if (result.passed) {
     const unaudited = result.faults.reduce((n, f) => n + f.auditUnavailable, 0);
-    return `PASSED: every rollout completed${unaudited > 0 ? ` (${unaudited} repetitions not audited: no dsctl audit in this build)` : ' and the audit found no break'}`;
+    return `PASSED: every rollout completed, no node was judged NotReady${unaudited > 0 ? ` (${unaudited} repetitions not audited: no dsctl audit in this build)` : ', and the audit found no break'}`;
   }
   const sum = (pick: (f: FaultSummary) => number): number => result.faults.reduce((n, f) => n + pick(f), 0);
   const parts = [
@@ -27,6 +27,7 @@ function verdict(result: ChaosResult): string {
     `${sum((f) => f.errors)} could not run`,
     `${sum((f) => f.auditBreaks ?? 0)} audit breaks`,
     `${sum((f) => f.auditErrors)} audits failed`,
+    `${sum((f) => f.falseNotReady ?? 0)} false NotReady verdicts`,
   ];
   return `FAILED: ${parts.join(', ')}${result.notes.includes('interrupted: the run ended early') ? ', interrupted' : ''}`;
 }

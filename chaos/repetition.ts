@@ -3,11 +3,12 @@
 // updated, then measure the time from the fault to the rollout complete (bounded: past the bound
 // the repetition is STALLED) and audit the whole log.
 
+import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChaosOptions } from './args.js';
 import { startCluster, type ChaosCluster, type ClusterLine } from './cluster.js';
-import { audit, describeView, dsctl, newestPodNode, readDs, rolloutComplete, slotOwner, type AuditOutcome, type DsView } from './dsctl.js';
-import type { FaultName } from './faults.js';
+import { audit, describeView, dsctl, newestPodNode, notReadyVerdicts, readDs, rolloutComplete, slotOwner, type AuditOutcome, type DsView, type NotReadyVerdict } from './dsctl.js';
+import { isKillFault, type FaultName } from './faults.js';
 import { inject, type Heal } from './inject.js';
 import {
   WORKLOAD_CONTAINER,
@@ -57,7 +58,24 @@ export interface RepetitionResult {
   /** The status last read, for a STALLED repetition. */
   readonly lastStatus?: DsView;
   readonly audit: AuditOutcome | { readonly status: 'skipped'; readonly reason: string };
+  /**
+   * NodeNotReady verdicts in the log. No agent is ever down longer than NODE_GRACE_MS here (a
+   * killed one is back within about 2 s), so each is false: a controller that took its own
+   * blindness for nodes dying. Undefined when they could not be read.
+   */
+  readonly falseNotReady?: readonly NotReadyVerdict[];
   readonly notableLogs: readonly NotableLog[];
+  /**
+   * Children that exited without being the fault's target, after the fault (a crash the fault
+   * caused, or one of its own): the launcher's line, with a nats-server panic's first line.
+   */
+  readonly unplannedExits: readonly string[];
+  /**
+   * Earlier attempts of this repetition thrown away because a child exited on its own before the
+   * fault (e.g. nats-server 2.9.10 panicking while the streams were being created): the setup was
+   * not what the repetition measures. Their logs are kept.
+   */
+  readonly setupRetries: readonly { readonly reason: string; readonly logFile: string }[];
   /** The cluster's log, kept for failed repetitions (and all with --keep-logs). */
   readonly logFile?: string;
   /** The launcher did not stop cleanly, or processes had to be killed by pid. */
@@ -80,11 +98,37 @@ const AVAILABLE_TIMEOUT_MS = 60_000;
 const ROLLOUT_START_TIMEOUT_MS = 30_000;
 const POLL_GAP_MS = 200;
 const HEAL_TIMEOUT_MS = 60_000;
+/** Fresh clusters tried for one repetition when a child exits on its own before the fault. */
+const SETUP_ATTEMPTS = 3;
 /** After the fault has ended and the rollout completed: time for a continued process to act before the audit. */
 const SETTLE_MS = 3_000;
 
 class RepetitionError extends Error {
   override readonly name = 'RepetitionError';
+}
+
+/** A child exited on its own before the fault: this attempt's setup is spoilt. */
+class SetupDisturbedError extends Error {
+  override readonly name = 'SetupDisturbedError';
+}
+
+/**
+ * The launcher's lines about children that exited from index `from` on, minus the first exit of
+ * `planned` (the fault's own kill), each with a nats-server panic's first line when there is one.
+ */
+function exitsOf(cluster: ChaosCluster, from: number, planned: string | undefined): string[] {
+  let plannedSeen = planned === undefined;
+  const out: string[] = [];
+  for (const line of cluster.linesMatching((t) => /^\[launcher\]\s+\S+ exited /.test(t), from)) {
+    const text = line.text.replace(/^\[launcher\]\s+/, '');
+    if (!plannedSeen && text.startsWith(`${planned} exited `)) {
+      plannedSeen = true;
+      continue;
+    }
+    const panic = text.startsWith('nats exited ') ? cluster.linesMatching((t) => /^\[nats\]\s+(panic|fatal error):/.test(t), from)[0] : undefined;
+    out.push(panic !== undefined ? `${text} — ${panic.text.replace(/^\[nats\]\s+/, '')}` : text);
+  }
+  return out;
 }
 
 function seconds(ms: number): string {
@@ -158,6 +202,23 @@ async function targetOf(fault: FaultName, cluster: ChaosCluster, owner: string |
 }
 
 export async function runRepetition(ctx: RepetitionContext): Promise<RepetitionResult> {
+  const retries: { reason: string; logFile: string }[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const logFile = attempt === 1 ? ctx.logFile : ctx.logFile.replace(/\.log$/, `-attempt${attempt}.log`);
+    const result = await runAttempt({ ...ctx, logFile }, attempt < SETUP_ATTEMPTS);
+    if (!('disturbed' in result)) {
+      // A passing attempt's log is not kept (but with --keep-logs); a spoilt one's always is.
+      if (result.logFile === undefined) await rm(logFile, { force: true });
+      return { ...result, setupRetries: retries };
+    }
+    retries.push({ reason: result.disturbed, logFile });
+    ctx.say(`${ctx.fault} ${ctx.rep}/${ctx.opts.reps}: setup disturbed, starting over on a fresh cluster: ${result.disturbed} (log kept in ${logFile})`);
+  }
+}
+
+type AttemptResult = Omit<RepetitionResult, 'setupRetries'> | { readonly disturbed: string };
+
+async function runAttempt(ctx: RepetitionContext, mayRetry: boolean): Promise<AttemptResult> {
   const { opts, fault, rep, say } = ctx;
   const startedAt = new Date().toISOString();
   const label = `${fault} ${rep}/${opts.reps}`;
@@ -168,11 +229,14 @@ export async function runRepetition(ctx: RepetitionContext): Promise<RepetitionR
   } catch (err) {
     const reason = `the cluster did not start: ${err instanceof Error ? err.message : String(err)}`;
     say(`${label}: ERROR ${reason}`);
-    return { fault, rep, outcome: 'error', reason, startedAt, audit: { status: 'skipped', reason: 'no cluster' }, notableLogs: [], logFile: ctx.logFile, teardown: { clean: false, leftovers: 0 } };
+    return { fault, rep, outcome: 'error', reason, startedAt, audit: { status: 'skipped', reason: 'no cluster' }, notableLogs: [], unplannedExits: [], logFile: ctx.logFile, teardown: { clean: false, leftovers: 0 } };
   }
   const clusterStartMs = Date.now() - t0;
   const partial: { -readonly [K in keyof RepetitionResult]?: RepetitionResult[K] } = { clusterStartMs };
   let heal: Promise<Heal> | undefined;
+  let faultFrom: number | undefined;
+  let faultTarget: string | undefined;
+  let disturbed: string | undefined;
   let outcome: RepetitionOutcome = 'error';
   let reason: string | undefined;
   let auditOutcome: RepetitionResult['audit'] = { status: 'skipped', reason: 'the repetition ended before the audit' };
@@ -195,6 +259,10 @@ export async function runRepetition(ctx: RepetitionContext): Promise<RepetitionR
     );
     if (begun.atMs === undefined || begun.view === undefined) throw new RepetitionError(`the rollout did not begin within ${seconds(ROLLOUT_START_TIMEOUT_MS)} (${describeView(begun.view)})`);
     const target = await targetOf(fault, cluster, owner, opts, rep);
+    const spoilt = exitsOf(cluster, 0, undefined);
+    if (spoilt.length > 0) throw new SetupDisturbedError(spoilt.join('; '));
+    faultFrom = cluster.lineCount();
+    faultTarget = isKillFault(fault) ? target : undefined;
     const stopMs = fault === 'nats-stop' ? opts.natsStopMs : opts.controllerStopMs;
     const injection = inject(cluster, { fault, target, stopMs, healTimeoutMs: HEAL_TIMEOUT_MS });
     heal = injection.healed;
@@ -239,20 +307,32 @@ export async function runRepetition(ctx: RepetitionContext): Promise<RepetitionR
     }
     if (!ctx.aborted()) {
       auditOutcome = await audit(cluster.natsUrl, AUDIT_TIMEOUT_MS);
-      say(`${label}: audit: ${auditText(auditOutcome)}`);
+      const verdicts = await notReadyVerdicts(cluster.natsUrl, AUDIT_TIMEOUT_MS);
+      if (verdicts !== undefined) partial.falseNotReady = verdicts;
+      const nodes = [...new Set((verdicts ?? []).map((v) => v.node))].join(', ');
+      say(`${label}: audit: ${auditText(auditOutcome)}; ${verdicts === undefined ? 'NodeNotReady verdicts unreadable' : `${verdicts.length} NodeNotReady verdicts${nodes ? ` (${nodes})` : ''}`}`);
     }
   } catch (err) {
     outcome = 'error';
     reason = err instanceof Error ? err.message : String(err);
-    say(`${label}: ERROR ${reason}`);
+    // Before the fault, a child that exited on its own spoils the setup, whatever failed next.
+    const spoilt = faultFrom === undefined ? exitsOf(cluster, 0, undefined) : [];
+    if (mayRetry && (err instanceof SetupDisturbedError || spoilt.length > 0)) {
+      disturbed = err instanceof SetupDisturbedError ? reason : `${spoilt.join('; ')} (then: ${reason})`;
+    } else {
+      say(`${label}: ERROR ${reason}`);
+    }
   } finally {
     // A stop still running is ended before the cluster is: stop() sends SIGCONT to every child anyway.
     await Promise.race([heal ?? Promise.resolve(), delay(1_000)]);
   }
   const notable = notableLogs(cluster.linesMatching(() => true));
+  const unplannedExits = faultFrom === undefined ? [] : exitsOf(cluster, faultFrom, faultTarget);
+  if (unplannedExits.length > 0) say(`${label}: unplanned exits after the fault: ${unplannedExits.join('; ')}`);
   const teardown = await cluster.stop();
+  if (disturbed !== undefined) return { disturbed };
   if (!teardown.clean) say(`${label}: teardown: ${teardown.leftovers > 0 ? `${teardown.leftovers} leftover processes killed by pid` : 'the launcher did not stop cleanly'}`);
-  const failed = outcome !== 'completed' || auditOutcome.status === 'breaks' || auditOutcome.status === 'error';
+  const failed = outcome !== 'completed' || auditOutcome.status === 'breaks' || auditOutcome.status === 'error' || (partial.falseNotReady?.length ?? 0) > 0;
   return {
     fault,
     rep,
@@ -262,6 +342,7 @@ export async function runRepetition(ctx: RepetitionContext): Promise<RepetitionR
     ...partial,
     audit: auditOutcome,
     notableLogs: notable,
+    unplannedExits,
     ...(failed || opts.keepLogs ? { logFile: ctx.logFile } : {}),
     teardown,
   };

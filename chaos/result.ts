@@ -30,6 +30,8 @@ export interface FaultSummary {
   /** Repetitions whose audit could not run (`unavailable`: no `dsctl audit` in this build; `error`). */
   readonly auditUnavailable: number;
   readonly auditErrors: number;
+  /** NodeNotReady verdicts over all repetitions, each false here (see RepetitionResult.falseNotReady); null when never read. */
+  readonly falseNotReady: number | null;
   readonly metrics: readonly ChaosMetric[];
   readonly repetitions: readonly RepetitionResult[];
 }
@@ -65,6 +67,7 @@ export function summarizeFault(fault: FaultName, repetitions: readonly Repetitio
     auditBreaks: audited.length > 0 ? audited.reduce((a, b) => a + b, 0) : null,
     auditUnavailable: repetitions.filter((r) => r.audit.status === 'unavailable').length,
     auditErrors: repetitions.filter((r) => r.audit.status === 'error').length,
+    falseNotReady: repetitions.some((r) => r.falseNotReady !== undefined) ? repetitions.reduce((n, r) => n + (r.falseNotReady?.length ?? 0), 0) : null,
     metrics: [
       metricOf('recovery', completed.map((r) => r.recoveryMs)),
       metricOf('recovery-after-heal', completed.map((r) => r.recoveryAfterHealMs)),
@@ -75,16 +78,16 @@ export function summarizeFault(fault: FaultName, repetitions: readonly Repetitio
   };
 }
 
-/** A fault passes when every repetition completed and every audit ran and found no break. */
+/** A fault passes when every repetition completed, every audit ran and found no break, and no node was judged NotReady. */
 export function faultPassed(f: FaultSummary): boolean {
-  return f.completed === f.reps && f.auditErrors === 0 && (f.auditBreaks ?? 0) === 0;
+  return f.completed === f.reps && f.auditErrors === 0 && (f.auditBreaks ?? 0) === 0 && (f.falseNotReady ?? 0) === 0;
 }
 
 function secondsText(ms: number): string {
   return Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '-';
 }
 
-export const TABLE_HEADERS = ['fault', 'reps', 'completed', 'stalled', 'errors', 'recovery p50', 'recovery max', 'audit breaks'] as const;
+export const TABLE_HEADERS = ['fault', 'reps', 'completed', 'stalled', 'errors', 'recovery p50', 'recovery max', 'audit breaks', 'false NotReady'] as const;
 
 export function tableRows(faults: readonly FaultSummary[]): string[][] {
   return faults.map((f) => {
@@ -95,7 +98,17 @@ export function tableRows(faults: readonly FaultSummary[]): string[][] {
         : f.auditErrors > 0
           ? 'audit failed'
           : 'unavailable';
-    return [f.fault, String(f.reps), String(f.completed), String(f.stalled), String(f.errors), secondsText(recovery?.median ?? Number.NaN), secondsText(recovery?.max ?? Number.NaN), breaks];
+    return [
+      f.fault,
+      String(f.reps),
+      String(f.completed),
+      String(f.stalled),
+      String(f.errors),
+      secondsText(recovery?.median ?? Number.NaN),
+      secondsText(recovery?.max ?? Number.NaN),
+      breaks,
+      f.falseNotReady === null ? '-' : String(f.falseNotReady),
+    ];
   });
 }
 

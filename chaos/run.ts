@@ -3,7 +3,7 @@
 // covers exactly one repetition's log), then the table and the JSON.
 
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machineInfo } from '../bench/machine.js';
 import { natsServerBinary } from '../test/support/nats-server.js';
@@ -68,8 +68,7 @@ export async function runChaos(opts: ChaosOptions, logDir: string, io: RunIo): P
     for (let rep = 1; rep <= opts.reps && !io.aborted(); rep++) {
       const logFile = join(logDir, `${fault}-${rep}.log`);
       const result = await runRepetition({ opts, fault, rep, logFile, say: (t) => io.say(`  ${t}`), aborted: io.aborted });
-      if (result.logFile === undefined) await rm(logFile, { force: true });
-      else io.say(`  ${fault} ${rep}/${opts.reps}: cluster log kept in ${result.logFile}`);
+      if (result.logFile !== undefined) io.say(`  ${fault} ${rep}/${opts.reps}: cluster log kept in ${result.logFile}`);
       reps.push(result);
     }
     if (reps.length > 0) faults.push(summarizeFault(fault, reps));
@@ -82,8 +81,13 @@ export async function runChaos(opts: ChaosOptions, logDir: string, io: RunIo): P
   if (unaudited > 0) notes.push(`${unaudited} repetitions were not audited: this build of dsctl has no audit command, so breaks were not counted there`);
   for (const f of faults) {
     for (const r of f.repetitions) {
+      for (const retry of r.setupRetries) notes.push(`${f.fault} ${r.rep}: a first cluster was thrown away, a child exited before the fault: ${retry.reason} (${retry.logFile})`);
+      for (const exit of r.unplannedExits) notes.push(`${f.fault} ${r.rep}: unplanned exit after the fault: ${exit}`);
       if (r.outcome !== 'completed') notes.push(`${f.fault} ${r.rep}: ${r.outcome.toUpperCase()}: ${r.reason ?? ''}`);
       if (r.audit.status === 'breaks' || r.audit.status === 'error') notes.push(`${f.fault} ${r.rep}: audit ${auditText(r.audit)}`);
+      if ((r.falseNotReady?.length ?? 0) > 0) {
+        notes.push(`${f.fault} ${r.rep}: false NodeNotReady verdicts: ${(r.falseNotReady ?? []).map((v) => `${v.node} (seq ${v.seq})`).join(', ')}`);
+      }
       if (r.midRollout === false) notes.push(`${f.fault} ${r.rep}: the rollout had completed before the fault; that repetition measured nothing`);
     }
   }

@@ -1,6 +1,7 @@
 // `npm run chaos -- --quick` end to end, as CI runs it: the real fault suite (dist/chaos/main.js)
 // starts a local cluster per fault, injects each fault mid-rollout, and must print its table and
-// write its JSON with a row per fault; and every rollout must complete and the audit find no break.
+// write its JSON with a row per fault; and every rollout must complete, no node be judged NotReady,
+// and the audit find no break.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,7 +24,10 @@ interface RepetitionJson {
   recoveryMs?: number;
   midRollout?: boolean;
   audit: { status: string; breaks?: { kind: string; node?: string; message?: string }[]; reason?: string };
+  falseNotReady?: { node: string; seq: number; message: string }[];
   notableLogs: { child: string; level: string; msg: string; count: number }[];
+  unplannedExits: string[];
+  setupRetries: { reason: string; logFile: string }[];
   logFile?: string;
 }
 
@@ -34,6 +38,7 @@ interface FaultJson {
   stalled: number;
   errors: number;
   auditBreaks: number | null;
+  falseNotReady: number | null;
   metrics: { name: string; unit: string; samples: number[] }[];
   repetitions: RepetitionJson[];
 }
@@ -82,7 +87,15 @@ function diagnosis(fault: FaultJson): string {
   return fault.repetitions
     .map((r) => {
       const logs = r.notableLogs.slice(0, 8).map((l) => `      ${l.child} ${l.level} ×${l.count}: ${l.msg}`).join('\n');
-      const breaks = (r.audit.breaks ?? []).slice(0, 8).map((b) => `      ${b.kind} ${b.node ?? ''}: ${b.message ?? ''}`).join('\n');
+      const exits = [
+        ...r.setupRetries.map((t) => `      setup thrown away: ${t.reason}`),
+        ...r.unplannedExits.map((e) => `      unplanned exit: ${e}`),
+      ];
+      const breaks = [
+        ...exits,
+        ...(r.audit.breaks ?? []).slice(0, 8).map((b) => `      ${b.kind} ${b.node ?? ''}: ${b.message ?? ''}`),
+        ...(r.falseNotReady ?? []).slice(0, 8).map((v) => `      NodeNotReady at seq ${v.seq}: ${v.message}`),
+      ].join('\n');
       return `  ${fault.fault} ${r.rep}: ${r.outcome}${r.reason ? ` (${r.reason})` : ''}, audit ${r.audit.status}${r.logFile ? `, log ${r.logFile}` : ''}\n${breaks}${breaks && logs ? '\n' : ''}${logs}`;
     })
     .join('\n');
@@ -100,7 +113,7 @@ const skip = notBuilt || noServer || notLinux;
 if (skip !== false) console.log(`skipping the fault suite: ${skip}`);
 
 describe('npm run chaos -- --quick', { skip }, () => {
-  it('injects every fault once mid-rollout: a table and a JSON row per fault; every rollout completes and the audit finds no break', { timeout: RUN_BOUND_MS + STOP_GRACE_MS + 30_000 }, async () => {
+  it('injects every fault once mid-rollout: a table and a JSON row per fault; every rollout completes, no node is judged NotReady, and the audit finds no break', { timeout: RUN_BOUND_MS + STOP_GRACE_MS + 30_000 }, async () => {
     const dir = await tempDir('chaos-e2e-');
     folders.push(dir);
     const jsonPath = join(dir, 'chaos.json');
@@ -109,7 +122,7 @@ describe('npm run chaos -- --quick', { skip }, () => {
 
     // The table: a header, then one row per fault in the suite's order.
     const lines = run.stdout.split('\n');
-    const header = lines.findIndex((l) => /^fault\s+reps\s+completed\s+stalled\s+errors\s+recovery p50\s+recovery max\s+audit breaks$/.test(l));
+    const header = lines.findIndex((l) => /^fault\s+reps\s+completed\s+stalled\s+errors\s+recovery p50\s+recovery max\s+audit breaks\s+false NotReady$/.test(l));
     assert.ok(header >= 0, `no table header in:\n${output}`);
     assert.deepEqual(lines.slice(header + 2, header + 2 + FAULTS.length).map((l) => l.split(/\s+/)[0]), FAULTS, output);
 
@@ -129,6 +142,11 @@ describe('npm run chaos -- --quick', { skip }, () => {
     const failed = result.faults.filter((f) => f.completed !== f.reps);
     assert.deepEqual(failed.map((f) => f.fault), [], `repetitions that stalled or could not run:\n${failed.map(diagnosis).join('\n')}\n${output}`);
     for (const fault of result.faults) assert.ok(fault.repetitions.every((r) => r.midRollout === true), `${fault.fault}: the fault did not come mid-rollout\n${output}`);
+
+    // ...no controller took its own blindness (or a restart) for nodes dying: no agent is ever
+    // down longer than the node grace, so any NodeNotReady verdict is a false one...
+    const judged = result.faults.filter((f) => f.falseNotReady !== 0);
+    assert.deepEqual(judged.map((f) => f.fault), [], `false NodeNotReady verdicts (or unreadable events):\n${judged.map(diagnosis).join('\n')}\n${output}`);
 
     // ...and the audit found no break in the log. Until `dsctl audit` is built, breaks cannot be counted.
     const auditBuilt = /^\s+audit\b/m.test((await runCli(['--help'], {})).stdout);
