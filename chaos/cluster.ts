@@ -232,7 +232,7 @@ async function launch(settings: ClusterSettings, logFile: string, append: boolea
     }
     let ready: string[] = [];
     while (Date.now() < deadline && exitCode === undefined) {
-      ready = await readyNodes(natsUrl, 10_000);
+      ready = await readyNodes({ dataDir }, 10_000);
       if (ready.length >= settings.nodes) return;
       await delay(300);
     }

@@ -16,12 +16,17 @@ export interface DsctlResult {
 }
 
 /** Variables that would point dsctl at some other bus or identity. */
-const FOREIGN_BUS_VARS = ['NATS_URL', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'];
+const FOREIGN_BUS_VARS = ['NATS_URL', 'NATS_CREDS', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'DATA_DIR'];
 
-export async function dsctl(natsUrl: string, args: readonly string[], timeoutMs: number, input?: string): Promise<DsctlResult> {
+/** A cluster as dsctl reaches it: through the bus context its launcher wrote (URL and credentials). */
+export interface ChaosBus {
+  readonly dataDir: string;
+}
+
+export async function dsctl(bus: ChaosBus, args: readonly string[], timeoutMs: number, input?: string): Promise<DsctlResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of FOREIGN_BUS_VARS) delete env[name];
-  env['NATS_URL'] = natsUrl;
+  env['DSCTL_CONTEXT'] = join(bus.dataDir, 'context.json');
   const child = spawn(process.execPath, [DSCTL, ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -57,8 +62,8 @@ function num(value: unknown): number {
 }
 
 /** `dsctl get ds NAME -n NS -o json`, reduced; undefined when the call fails or times out. */
-export async function readDs(natsUrl: string, namespace: string, name: string, timeoutMs: number): Promise<DsView | undefined> {
-  const r = await dsctl(natsUrl, ['get', 'ds', name, '-n', namespace, '-o', 'json'], timeoutMs);
+export async function readDs(bus: ChaosBus, namespace: string, name: string, timeoutMs: number): Promise<DsView | undefined> {
+  const r = await dsctl(bus, ['get', 'ds', name, '-n', namespace, '-o', 'json'], timeoutMs);
   if (r.code !== 0) return undefined;
   try {
     const ds = JSON.parse(r.stdout) as { metadata?: { generation?: unknown }; status?: Record<string, unknown> };
@@ -95,8 +100,8 @@ export function describeView(view: DsView | undefined): string {
 }
 
 /** Names of the nodes whose Ready condition is True. */
-export async function readyNodes(natsUrl: string, timeoutMs: number): Promise<string[]> {
-  const r = await dsctl(natsUrl, ['get', 'nodes', '-o', 'json'], timeoutMs);
+export async function readyNodes(bus: ChaosBus, timeoutMs: number): Promise<string[]> {
+  const r = await dsctl(bus, ['get', 'nodes', '-o', 'json'], timeoutMs);
   if (r.code !== 0) return [];
   try {
     const list = JSON.parse(r.stdout) as { items?: { metadata?: { name?: string }; status?: { conditions?: { type?: string; status?: string }[] } }[] };
@@ -109,8 +114,8 @@ export async function readyNodes(natsUrl: string, timeoutMs: number): Promise<st
 }
 
 /** The controller holding the lease of `slot` (`dsctl get shards -o json`), if any. */
-export async function slotOwner(natsUrl: string, slotOf: (slots: number) => number, timeoutMs: number): Promise<string | undefined> {
-  const r = await dsctl(natsUrl, ['get', 'shards', '-o', 'json'], timeoutMs);
+export async function slotOwner(bus: ChaosBus, slotOf: (slots: number) => number, timeoutMs: number): Promise<string | undefined> {
+  const r = await dsctl(bus, ['get', 'shards', '-o', 'json'], timeoutMs);
   if (r.code !== 0) return undefined;
   try {
     const list = JSON.parse(r.stdout) as { items?: { slot?: number; owner?: string }[] };
@@ -123,8 +128,8 @@ export async function slotOwner(natsUrl: string, slotOf: (slots: number) => numb
 }
 
 /** The node of the newest live pod with these labels: the node being updated once a rollout has begun. */
-export async function newestPodNode(natsUrl: string, namespace: string, selector: string, timeoutMs: number): Promise<string | undefined> {
-  const r = await dsctl(natsUrl, ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json'], timeoutMs);
+export async function newestPodNode(bus: ChaosBus, namespace: string, selector: string, timeoutMs: number): Promise<string | undefined> {
+  const r = await dsctl(bus, ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json'], timeoutMs);
   if (r.code !== 0) return undefined;
   try {
     const list = JSON.parse(r.stdout) as { items?: { metadata?: { creationTimestamp?: string; deletionTimestamp?: string }; spec?: { nodeName?: string } }[] };
@@ -144,8 +149,8 @@ export interface NotReadyVerdict {
 }
 
 /** Every NodeNotReady verdict in the log (`dsctl events -A -o json`); undefined when the call fails. */
-export async function notReadyVerdicts(natsUrl: string, timeoutMs: number): Promise<NotReadyVerdict[] | undefined> {
-  const r = await dsctl(natsUrl, ['events', '-A', '-o', 'json'], timeoutMs);
+export async function notReadyVerdicts(bus: ChaosBus, timeoutMs: number): Promise<NotReadyVerdict[] | undefined> {
+  const r = await dsctl(bus, ['events', '-A', '-o', 'json'], timeoutMs);
   if (r.code !== 0) return undefined;
   try {
     const list = JSON.parse(r.stdout) as { items?: { seq?: number; reason?: string; object?: string; message?: string }[] };
@@ -173,8 +178,8 @@ export type AuditOutcome =
   | { readonly status: 'error'; readonly reason: string };
 
 /** `dsctl audit -o json` over the whole log (exit 0: no break, 1: breaks). */
-export async function audit(natsUrl: string, timeoutMs: number): Promise<AuditOutcome> {
-  const r = await dsctl(natsUrl, ['audit', '-o', 'json'], timeoutMs);
+export async function audit(bus: ChaosBus, timeoutMs: number): Promise<AuditOutcome> {
+  const r = await dsctl(bus, ['audit', '-o', 'json'], timeoutMs);
   if (/unknown command 'audit'/.test(r.stderr)) return { status: 'unavailable', reason: 'this build of dsctl has no audit command' };
   if (r.timedOut) return { status: 'error', reason: `dsctl audit did not finish within ${timeoutMs} ms` };
   let report: { kind?: unknown; events?: unknown; range?: unknown; breaks?: unknown } | undefined;

@@ -145,7 +145,7 @@ async function pollDs(
   let view: DsView | undefined;
   let lastRead: DsView | undefined;
   while (Date.now() < deadlineMs && !aborted()) {
-    view = await readDs(cluster.natsUrl, WORKLOAD_NAMESPACE, WORKLOAD_NAME, Math.min(CALL_TIMEOUT_MS, Math.max(500, deadlineMs - Date.now())));
+    view = await readDs(cluster, WORKLOAD_NAMESPACE, WORKLOAD_NAME, Math.min(CALL_TIMEOUT_MS, Math.max(500, deadlineMs - Date.now())));
     if (view !== undefined) {
       lastRead = view;
       if (done(view)) return { view, atMs: Date.now() };
@@ -191,7 +191,7 @@ async function targetOf(fault: FaultName, cluster: ChaosCluster, owner: string |
       // Controllers register under their CONTROLLER_ID, which the launcher sets to its child's name.
       return owner !== undefined && cluster.pidOf(owner) !== undefined ? owner : 'controller-1';
     case 'agent-kill': {
-      const node = await newestPodNode(cluster.natsUrl, WORKLOAD_NAMESPACE, WORKLOAD_SELECTOR, CALL_TIMEOUT_MS);
+      const node = await newestPodNode(cluster, WORKLOAD_NAMESPACE, WORKLOAD_SELECTOR, CALL_TIMEOUT_MS);
       return node !== undefined && cluster.pidOf(node) !== undefined ? node : `node-${((rep - 1) % opts.cluster.nodes) + 1}`;
     }
     default: {
@@ -242,14 +242,14 @@ async function runAttempt(ctx: RepetitionContext, mayRetry: boolean): Promise<At
   let auditOutcome: RepetitionResult['audit'] = { status: 'skipped', reason: 'the repetition ended before the audit' };
   try {
     say(`${label}: cluster up in ${seconds(clusterStartMs)} (${cluster.natsUrl}); applying ${WORKLOAD_NAMESPACE}/${WORKLOAD_NAME}`);
-    const applied = await dsctl(cluster.natsUrl, ['apply', '-f', '-'], WRITE_TIMEOUT_MS, workloadManifest(opts.cluster.minReadySeconds, cluster.marker));
+    const applied = await dsctl(cluster, ['apply', '-f', '-'], WRITE_TIMEOUT_MS, workloadManifest(opts.cluster.minReadySeconds, cluster.marker));
     if (applied.code !== 0) throw new RepetitionError(`dsctl apply failed: ${applied.stderr.trim() || applied.stdout.trim()}`);
     const available = await pollDs(cluster, Date.now() + AVAILABLE_TIMEOUT_MS, (v) => rolloutComplete(v, opts.cluster.nodes), ctx.aborted);
     if (available.atMs === undefined) throw new RepetitionError(`the DaemonSet was not available on every node within ${seconds(AVAILABLE_TIMEOUT_MS)} (${describeView(available.view)})`);
-    const owner = await slotOwner(cluster.natsUrl, workloadSlot, CALL_TIMEOUT_MS);
+    const owner = await slotOwner(cluster, workloadSlot, CALL_TIMEOUT_MS);
 
     const setAt = Date.now();
-    const set = await dsctl(cluster.natsUrl, ['set', 'image', `ds/${WORKLOAD_NAME}`, `${WORKLOAD_CONTAINER}=${workloadImage(2)}`, '-n', WORKLOAD_NAMESPACE], WRITE_TIMEOUT_MS);
+    const set = await dsctl(cluster, ['set', 'image', `ds/${WORKLOAD_NAME}`, `${WORKLOAD_CONTAINER}=${workloadImage(2)}`, '-n', WORKLOAD_NAMESPACE], WRITE_TIMEOUT_MS);
     if (set.code !== 0) throw new RepetitionError(`dsctl set image failed: ${set.stderr.trim() || set.stdout.trim()}`);
     const begun = await pollDs(
       cluster,
@@ -306,8 +306,8 @@ async function runAttempt(ctx: RepetitionContext, mayRetry: boolean): Promise<At
       say(`${label}: rollout complete ${seconds(partial.recoveryMs)} after ${fault === 'none' ? 'that point' : 'the fault'}${midRollout ? '' : ' (it had completed before the fault: nothing measured)'}`);
     }
     if (!ctx.aborted()) {
-      auditOutcome = await audit(cluster.natsUrl, AUDIT_TIMEOUT_MS);
-      const verdicts = await notReadyVerdicts(cluster.natsUrl, AUDIT_TIMEOUT_MS);
+      auditOutcome = await audit(cluster, AUDIT_TIMEOUT_MS);
+      const verdicts = await notReadyVerdicts(cluster, AUDIT_TIMEOUT_MS);
       if (verdicts !== undefined) partial.falseNotReady = verdicts;
       const nodes = [...new Set((verdicts ?? []).map((v) => v.node))].join(', ');
       say(`${label}: audit: ${auditText(auditOutcome)}; ${verdicts === undefined ? 'NodeNotReady verdicts unreadable' : `${verdicts.length} NodeNotReady verdicts${nodes ? ` (${nodes})` : ''}`}`);

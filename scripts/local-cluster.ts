@@ -16,9 +16,10 @@
 // |             |                | agent state in DATA_DIR/agents/*                               |
 // | DRIVER      | process        | the agents' runtime driver: process or sim                     |
 // | LOG_LEVEL   | (services')    | passed to every service                                        |
-// | AUTH        | 0              | 1: credentials on. `dsctl auth init` writes DATA_DIR/auth (kept |
-// |             |                | across starts); the server refuses connections without them;   |
-// |             |                | each process gets its own NATS_CREDS; the API facade a token   |
+// | AUTH        | 1 (0 with      | credentials on. `dsctl auth init` writes DATA_DIR/auth (kept   |
+// |             |  NATS_URL)     | across starts); the server refuses connections without them;   |
+// |             |                | each process gets its own NATS_CREDS; the API facade a token;  |
+// |             |                | dsctl finds the admin's through DATA_DIR/context.json          |
 // | TLS         | 0              | 1: the embedded servers require TLS from clients (routes stay  |
 // |             |                | plain). openssl makes a CA and a certificate for 127.0.0.1 and |
 // |             |                | localhost in DATA_DIR/tls (kept across starts); every process  |
@@ -35,6 +36,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { APISERVER_TOKEN_FILE, AUTH_CONF, credsPath, initAuthDir, readApiserverToken } from '../libs/auth/auth-dir.js';
+import { CONTEXT_FILE, writeContext } from '../libs/nats/bus-context.js';
 import { redactUrl } from '../libs/nats/connect.js';
 import { LEASE_BUCKET, LOG_STREAM } from '../libs/topology/names.js';
 
@@ -199,9 +201,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 /** A switch: 1/true/yes or 0/false/no (unset is off). */
-function onOff(env: Env, name: string, meaning: string, errors: string[]): boolean {
+function onOff(env: Env, name: string, meaning: string, errors: string[], fallback = false): boolean {
   const raw = nonEmpty(env, name)?.toLowerCase();
-  if (raw === undefined || raw === '0' || raw === 'false' || raw === 'no') return false;
+  if (raw === undefined) return fallback;
+  if (raw === '0' || raw === 'false' || raw === 'no') return false;
   if (raw === '1' || raw === 'true' || raw === 'yes') return true;
   errors.push(`${name}=${JSON.stringify(env[name])}: expected 1 (${meaning}) or 0`);
   return false;
@@ -228,7 +231,9 @@ export function parseLocalClusterConfig(env: Env, cwd: string): ConfigResult {
   const apiserverPort = integer(env, 'APISERVER_PORT', d.apiserverPort, 0, 65535, errors);
   const dataDir = resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? d.dataDir);
   const externalUrl = nonEmpty(env, 'NATS_URL');
-  const auth = onOff(env, 'AUTH', 'credentials on', errors);
+  // Credentials are on by default for the servers the launcher starts (the safe choice is the easy
+  // one: nobody else on the machine can write the log); a running server (NATS_URL) is the user's.
+  const auth = onOff(env, 'AUTH', 'credentials on', errors, externalUrl === undefined);
   const tls = onOff(env, 'TLS', 'TLS on the bus', errors);
   if (tls && externalUrl !== undefined) {
     errors.push('TLS=1 makes certificates for the servers the launcher starts, NATS_URL uses running ones: for yours set NATS_TLS_CA (and a tls:// URL) instead');
@@ -660,6 +665,24 @@ export function missingNatsServerHelp(): string {
   ].join('\n');
 }
 
+/**
+ * What to put before `npx dsctl` to reach this cluster. The embedded cluster's bus context
+ * (DATA_DIR/context.json) names the URL, the admin's credentials and the CA: dsctl reads it from
+ * `.data` of the folder it runs in, or from DSCTL_CONTEXT.
+ */
+function tryPrefix(config: LocalClusterConfig, urlPrefix: string): string {
+  if (config.embeddedNats) {
+    const path = contextFileOf(config);
+    return path === resolve(process.cwd(), '.data', CONTEXT_FILE) ? '' : `DSCTL_CONTEXT=${path} `;
+  }
+  return `${urlPrefix}${config.auth ? `NATS_CREDS=${credsPath(authDirOf(config), { role: 'admin' })} ` : ''}`;
+}
+
+/** Where the launcher writes the bus context of the servers it starts. */
+export function contextFileOf(config: LocalClusterConfig): string {
+  return join(config.dataDir, CONTEXT_FILE);
+}
+
 /** What the launcher prints before it starts anything: where NATS is and how to reach it. */
 export function banner(config: LocalClusterConfig): string {
   const members = natsMembers(config);
@@ -683,13 +706,13 @@ export function banner(config: LocalClusterConfig): string {
     ...natsLines,
     `  controllers:  ${config.controllers}`,
     `  agents:       ${config.nodes} (driver ${config.driver}, state in ${join(config.dataDir, 'agents')})`,
-    `  try:          ${urlPrefix}${config.tls ? `NATS_TLS_CA=${busTlsFiles(config).caFile} ` : ''}${config.auth ? `NATS_CREDS=${credsPath(authDirOf(config), { role: 'admin' })} ` : ''}npx dsctl get nodes`,
+    `  try:          ${tryPrefix(config, urlPrefix)}npx dsctl get nodes`,
     ...(config.tls
       ? [`  TLS:          clients must trust ${busTlsFiles(config).caFile} (NATS_TLS_CA); the servers' certificate is for 127.0.0.1 and localhost`]
       : []),
     ...(config.auth
       ? [
-          `  credentials:  ${authDirOf(config)} (AUTH=1: a connection without credentials is refused; viewer.creds reads only)`,
+          `  credentials:  ${authDirOf(config)} (a connection without credentials is refused; viewer.creds reads only; AUTH=0 to run without)`,
           ...(config.embeddedNats ? [] : [`                your server must include ${join(authDirOf(config), AUTH_CONF)} and be reloaded`]),
         ]
       : []),
@@ -937,8 +960,8 @@ async function main(): Promise<number> {
         const failed = openssl(apiserverCertArgs(certFile, keyFile));
         if (failed !== undefined) {
           process.stderr.write(
-            `local-cluster: AUTH=1 serves the API facade over HTTPS (kubectl sends its token to nothing else), and openssl could not make its certificate: ${failed}\n` +
-              'Install openssl (apt-get install openssl), or start without the facade (APISERVER_PORT=0).\n',
+            `local-cluster: with credentials on (AUTH, on by default) the launcher serves the API facade over HTTPS (kubectl sends its token to nothing else), and openssl could not make its certificate: ${failed}\n` +
+              'Install openssl (apt-get install openssl), or start without the facade (APISERVER_PORT=0) or without credentials (AUTH=0).\n',
           );
           return 1;
         }
@@ -1014,6 +1037,16 @@ async function main(): Promise<number> {
       await mkdir(dirname(file.path), { recursive: true });
       await writeFile(file.path, file.text, file.mode !== undefined ? { mode: file.mode } : {});
     }
+  }
+  if (config.embeddedNats) {
+    // Paths only, never secrets; an external NATS_URL (which may carry a password) is not written.
+    await mkdir(config.dataDir, { recursive: true });
+    await writeContext(config.dataDir, {
+      server: config.natsUrl,
+      ...(config.auth ? { creds: credsPath(authDirOf(config), { role: 'admin' }) } : {}),
+      ...(config.tls ? { tlsCa: busTlsFiles(config).caFile } : {}),
+      writtenBy: `npm start (DATA_DIR ${config.dataDir})`,
+    });
   }
   process.stdout.write(`${banner(config)}\n`);
 

@@ -556,13 +556,14 @@ describe('TLS=1 AUTH=1 npm start', { skip: SKIP }, () => {
     if (launcher !== undefined) await launcher.stop('SIGTERM');
   });
 
-  it("prints the env dsctl needs (NATS_URL, NATS_TLS_CA, NATS_CREDS), and the server requires TLS with the launcher's certificate", async () => {
+  it("writes the bus context dsctl needs (URL, CA, admin credentials) and prints how to use it, and the server requires TLS with the launcher's certificate", async () => {
     assert.ok(launcher !== undefined);
     const text = launcher.lines().map((line) => line.text);
-    assert.ok(
-      text.includes(`  try:          NATS_URL=${url} NATS_TLS_CA=${tlsFile('ca.crt')} NATS_CREDS=${join(dir, 'auth', 'admin.creds')} npx dsctl get nodes`),
-      launcher.output(),
-    );
+    assert.ok(text.includes(`  try:          DSCTL_CONTEXT=${join(dir, 'context.json')} npx dsctl get nodes`), launcher.output());
+    const context = JSON.parse(readFileSync(join(dir, 'context.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([context['server'], context['tlsCa'], context['creds']], [url, tlsFile('ca.crt'), join(dir, 'auth', 'admin.creds')]);
+    const viaContext = await runCli(['get', 'nodes', '-o', 'name'], { NATS_URL: undefined, NATS_CREDS: undefined, NATS_TLS_CA: undefined, DSCTL_CONTEXT: join(dir, 'context.json') });
+    assert.equal(viaContext.code, 0, viaContext.stderr);
     await launcher.waitForLog(saidBy('nats', 'TLS required for client connections'));
     // The launcher's readiness probe must not open plain connections the server logs as failed handshakes.
     assert.deepEqual(text.filter((line) => line.includes('TLS handshake error')), []);

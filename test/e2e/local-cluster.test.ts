@@ -2,7 +2,7 @@
 // and — once they are built — the real controller, agents and CLI.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually } from '../support/eventually.js';
@@ -66,7 +66,7 @@ describe('npm start (scripts/local-cluster)', () => {
     const first = pidFrom(await launcher.waitForLog(launcherSaid(/started nats \(pid \d+\)/)));
     await launcher.waitForLog(launcherSaid(new RegExp(`nats-server is ready at nats://127\\.0\\.0\\.1:${port}$`)));
     assert.ok(existsSync(join(dir, 'nats', 'jetstream')), 'the store is in DATA_DIR/nats');
-    assert.ok(launcher.lines().some((line) => line.text.includes(`try:          NATS_URL=nats://127.0.0.1:${port} npx dsctl get nodes`)));
+    assert.ok(launcher.lines().some((line) => line.text.includes(`try:          DSCTL_CONTEXT=${join(dir, 'context.json')} npx dsctl get nodes`)), launcher.output());
 
     process.kill(first, 'SIGKILL');
     await launcher.waitForLog(launcherSaid(/nats exited \(signal SIGKILL\) after .+; restarting in 1 s \(restart 1\)$/));
@@ -118,24 +118,40 @@ describe('npm start (scripts/local-cluster)', () => {
   const notBuilt = servicesMissing.length > 0 ? `not built yet: ${servicesMissing.join(', ')}` : false;
   if (notBuilt !== false) console.log(`skipping the full-cluster test: ${notBuilt}`);
 
-  it('starts a controller and two agents that register, and stops agents, then controllers, then nats', { skip: notBuilt || noBinary }, async () => {
+  it('starts a controller and two agents that register (credentials on by default, dsctl finds them through the bus context), and stops agents, then controllers, then nats', { skip: notBuilt || noBinary }, async () => {
     const port = await freePort();
     const url = `nats://127.0.0.1:${port}`;
+    const dir = await dataDir();
     const launcher = spawnService('launcher', LAUNCHER, {
       NATS_URL: undefined,
+      AUTH: undefined,
       NATS_PORT: String(port),
       NODES: '2',
       CONTROLLERS: '1',
       DRIVER: 'sim',
-      DATA_DIR: await dataDir(),
+      APISERVER_PORT: '0',
+      DATA_DIR: dir,
     });
     try {
       for (const name of ['controller-1', 'node-1', 'node-2']) {
         await launcher.waitForLog((line) => line.text.startsWith(`[${name}]`), { message: `output from ${name}` });
       }
+      const contextFile = join(dir, 'context.json');
+      const context = JSON.parse(await readFile(contextFile, 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(context, {
+        apiVersion: 'daemonset-js.io/v1',
+        kind: 'BusContext',
+        server: url,
+        creds: join(dir, 'auth', 'admin.creds'),
+        writtenBy: `npm start (DATA_DIR ${dir})`,
+      });
+      assert.equal((await stat(contextFile)).mode & 0o777, 0o600);
+      const refused = await runCli(['get', 'nodes'], { NATS_URL: url, DSCTL_CONTEXT: undefined });
+      assert.equal(refused.code, 1, 'without credentials the bus refuses dsctl');
+      assert.match(refused.stderr, /authorization violation/);
       await eventually(
         async () => {
-          const result = await runCli(['get', 'nodes', '-o', 'json'], { NATS_URL: url });
+          const result = await runCli(['get', 'nodes', '-o', 'json'], { NATS_URL: undefined, NATS_CREDS: undefined, DSCTL_CONTEXT: contextFile });
           assert.equal(result.code, 0, result.stderr);
           const list = JSON.parse(result.stdout) as { items: Array<{ metadata: { name: string } }> };
           assert.deepEqual(list.items.map((node) => node.metadata.name).sort(), ['node-1', 'node-2']);

@@ -30,15 +30,40 @@ import {
 } from '../../scripts/local-cluster.js';
 import type { LocalClusterConfig } from '../../scripts/local-cluster.js';
 
+/** A config for tests of other settings: credentials off unless the case sets AUTH. */
 function config(env: Record<string, string>): LocalClusterConfig {
+  return parsed({ AUTH: '0', ...env });
+}
+
+function parsed(env: Record<string, string>): LocalClusterConfig {
   const result = parseLocalClusterConfig(env, '/work/repo');
   if (!result.ok) assert.fail(`unexpected config errors: ${result.errors.join('; ')}`);
   return result.config;
 }
 
+describe('banner: how to reach the cluster', () => {
+  it('in the folder npm start ran in, with the default DATA_DIR, plain npx dsctl finds the bus context', () => {
+    const here = parseLocalClusterConfig({}, process.cwd());
+    assert.ok(here.ok);
+    assert.ok(banner(here.config).split('\n').includes('  try:          npx dsctl get nodes'));
+  });
+
+  it('a running server (NATS_URL) gets no context: the try line names the URL, and the admin credentials with AUTH=1', () => {
+    const lines = banner(config({ NATS_URL: 'nats://bus:4222', AUTH: '1', DATA_DIR: '/d' })).split('\n');
+    assert.ok(lines.includes('  try:          NATS_URL=nats://bus:4222 NATS_CREDS=/d/auth/admin.creds npx dsctl get nodes'), lines.join('\n'));
+  });
+});
+
 describe('parseLocalClusterConfig', () => {
+  it('credentials are on by default for the embedded server, off for a running one (NATS_URL)', () => {
+    assert.equal(parsed({}).auth, true);
+    assert.equal(parsed({ AUTH: '0' }).auth, false);
+    assert.equal(parsed({ NATS_URL: 'nats://10.0.0.1:4222' }).auth, false);
+    assert.equal(parsed({ NATS_URL: 'nats://10.0.0.1:4222', AUTH: '1' }).auth, true);
+  });
+
   it('fills every default when nothing is set', () => {
-    assert.deepEqual(config({}), {
+    assert.deepEqual(parsed({}), {
       natsUrl: 'nats://127.0.0.1:4222',
       embeddedNats: true,
       nodes: 3,
@@ -51,7 +76,7 @@ describe('parseLocalClusterConfig', () => {
       driver: 'process',
       logLevel: undefined,
       apiserverPort: 8001,
-      auth: false,
+      auth: true,
       tls: false,
     });
   });
@@ -290,9 +315,9 @@ describe('childSpecs', () => {
     assert.throws(() => childSpecs(config({ TLS: '1' }), exe), /TLS=1 needs the TLS files made first/);
   });
 
-  it('TLS=1: the try line gives dsctl the tls:// URL, the CA and (AUTH=1) the admin credentials', () => {
+  it('TLS=1: the try line points dsctl at the bus context, which names the tls:// URL, the CA and the admin credentials', () => {
     const lines = banner(config({ DATA_DIR: '/d', TLS: '1', AUTH: '1' })).split('\n');
-    assert.ok(lines.includes('  try:          NATS_URL=tls://127.0.0.1:4222 NATS_TLS_CA=/d/tls/ca.crt NATS_CREDS=/d/auth/admin.creds npx dsctl get nodes'), lines.join('\n'));
+    assert.ok(lines.includes('  try:          DSCTL_CONTEXT=/d/context.json npx dsctl get nodes'), lines.join('\n'));
     assert.ok(lines.includes("  TLS:          clients must trust /d/tls/ca.crt (NATS_TLS_CA); the servers' certificate is for 127.0.0.1 and localhost"));
   });
 
@@ -460,7 +485,7 @@ describe('NATS_CLUSTER: an embedded JetStream cluster', () => {
       '                nats-2  nats://127.0.0.1:5223  (routes :7223, monitor http://127.0.0.1:9223)',
       '                nats-3  nats://127.0.0.1:5224  (routes :7224, monitor http://127.0.0.1:9224)',
     ]);
-    assert.ok(lines.includes('  try:          NATS_URL=nats://127.0.0.1:5222,nats://127.0.0.1:5223,nats://127.0.0.1:5224 npx dsctl get nodes'));
+    assert.ok(lines.includes('  try:          DSCTL_CONTEXT=/d/context.json npx dsctl get nodes'));
     assert.equal(banner(config({})).split('\n')[2], '  NATS:         nats://127.0.0.1:4222 (embedded nats-server, store in /work/repo/.data/nats)');
   });
 
