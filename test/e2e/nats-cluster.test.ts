@@ -10,6 +10,7 @@
 // (libs/nats/patient-requests.ts). After a failure (or with DEBUG_PROCS=1) the services' logs and
 // the log's tail are printed.
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -280,6 +281,32 @@ describe('a 3-server NATS cluster (STREAM_REPLICAS=3)', { skip: noBinary }, () =
     await applyAndKill('fluentd:v4', victim);
     await rolloutFinishesWhileDown(4, victim);
     await rolledOut('fluentd:v4', 4);
+  });
+
+  it('quorum lost (#19): two of three servers killed with -9 mid-rollout and restarted 5 s later, 3 times: every rollout completes, dsctl audit finds no break', async () => {
+    for (let i = 0; i < 3; i++) {
+      const generation = 5 + i;
+      const image = `fluentd:v${generation}`;
+      assert.equal(await apply(image), 'daemonset.apps/fluentd configured\n');
+      const leader = await theLeader();
+      const victims = [leader, (leader + 1) % cluster.urls.length];
+      for (const v of victims) await cluster.kill9(v);
+      killedAt = Date.now();
+      note(`killed ${victims.map((v) => cluster.names[v]).join(' and ')} with -9 after applying ${image}: no quorum`);
+      await delay(5000);
+      await cluster.restart(victims[0]!); // with the survivor: a quorum again
+      await restartAndCatchUp(victims[1]!);
+      await eventually(async () => {
+        const st = await lastStatus();
+        assert.deepEqual([st?.observedGeneration, st?.desiredNumberScheduled, st?.updatedNumberScheduled, st?.numberAvailable], [generation, 3, 3, 3]);
+      }, { timeoutMs: 90_000, intervalMs: 200, message: `the rollout to generation ${generation} never finished after the quorum came back` });
+      console.log(`the rollout to generation ${generation} finished ${Date.now() - killedAt} ms after two servers were killed`);
+      await rolledOut(image, generation);
+    }
+    const r = await runCli(['audit', '-o', 'json'], env);
+    const report = JSON.parse(r.stdout) as { breaks: unknown[] };
+    assert.deepEqual(report.breaks, [], 'dsctl audit found breaks');
+    assert.equal(r.code, 0, r.stderr);
   });
 });
 
