@@ -37,6 +37,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { APISERVER_TOKEN_FILE, AUTH_CONF, credsPath, initAuthDir, readApiserverToken } from '../libs/auth/auth-dir.js';
 import { CONTEXT_FILE, writeContext } from '../libs/nats/bus-context.js';
+import { ChildLedger, reapLeftovers } from './child-ledger.js';
+
+/** The launcher's record of its running children, in DATA_DIR (see child-ledger.ts). */
+const LEDGER_FILE = 'launcher-children.json';
 import { redactUrl } from '../libs/nats/connect.js';
 import { LEASE_BUCKET, LOG_STREAM } from '../libs/topology/names.js';
 
@@ -800,6 +804,7 @@ class SupervisedChild {
     private readonly baseEnv: NodeJS.ProcessEnv,
     private readonly print: Print,
     private readonly log: (line: string) => void,
+    private readonly ledger?: ChildLedger,
   ) {}
 
   get pid(): number | undefined {
@@ -807,7 +812,8 @@ class SupervisedChild {
   }
 
   start(): void {
-    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.spec.env };
+    // SUPERVISOR_PID: a service whose launcher died (kill -9) stops by itself (libs/runtime/parent-watch.ts).
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.spec.env, SUPERVISOR_PID: String(process.pid) };
     // A process group of its own: a terminal's Ctrl-C reaches only the launcher, which then stops
     // the children in order instead of all of them at once.
     const child = spawn(this.spec.command, [...this.spec.args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -819,12 +825,14 @@ class SupervisedChild {
     }
     child.once('error', (error) => this.log(`${this.spec.name}: could not start ${this.spec.command}: ${error.message}`));
     child.once('exit', (code, signal) => this.exited(child, code, signal));
+    if (child.pid !== undefined) this.ledger?.record(this.spec.name, child.pid);
     this.log(`started ${this.spec.name} (pid ${child.pid ?? '?'})`);
   }
 
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
+    this.ledger?.forget(this.spec.name);
     if (this.state === 'stopping' || this.state === 'stopped') {
       this.state = 'stopped';
       for (const wake of this.exitWaiters.splice(0)) wake();
@@ -997,7 +1005,13 @@ async function main(): Promise<number> {
   const print: Print = (name, line) => process.stdout.write(`${prefix(name, line)}\n`);
   const log = (line: string): void => print('launcher', line);
   const baseEnv = childBaseEnv(config, process.env);
-  const children = specs.map((spec) => new SupervisedChild(spec, baseEnv, print, log));
+  await mkdir(config.dataDir, { recursive: true });
+  // What a launcher killed with -9 left running on this DATA_DIR (its nats-server above all) goes first.
+  const ledgerPath = join(config.dataDir, LEDGER_FILE);
+  const reaped = await reapLeftovers(ledgerPath, STOP_GRACE_MS);
+  if (reaped.length > 0) log(`stopped what an earlier launcher left running: ${reaped.join(', ')}`);
+  const ledger = new ChildLedger(ledgerPath);
+  const children = specs.map((spec) => new SupervisedChild(spec, baseEnv, print, log, ledger));
   // The children are detached: if the launcher dies some other way, take them along.
   process.on('exit', () => {
     for (const child of children) child.kill();
@@ -1012,6 +1026,7 @@ async function main(): Promise<number> {
       const results = await Promise.all(group.map((child) => child.stop(STOP_GRACE_MS)));
       clean &&= results.every(Boolean);
     }
+    ledger.clear();
     log(clean ? 'stopped' : 'stopped (some processes had to be killed)');
     return clean ? 0 : 1;
   };

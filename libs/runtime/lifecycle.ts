@@ -6,6 +6,7 @@
 // handleSignals is installed.
 
 import type { Logger } from 'pino';
+import { supervisorPidFrom, watchSupervisor } from './parent-watch.js';
 
 export type Phase = 'starting' | 'replaying' | 'live' | 'stopping' | 'stopped';
 
@@ -136,6 +137,13 @@ export function handleSignals(opts: ShutdownOptions): Promise<void> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     if (early) onSignal(early);
+    const supervisor = supervisorPidFrom(process.env);
+    if (supervisor !== undefined) {
+      watchSupervisor(supervisor, () => {
+        opts.log.warn({ supervisor }, 'the supervisor is gone: shutting down');
+        if (!stopping) onSignal('SIGTERM');
+      });
+    }
   });
 }
 

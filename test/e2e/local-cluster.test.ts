@@ -1,7 +1,7 @@
 // `npm start` end to end: the real launcher (dist/scripts/local-cluster.js), a real nats-server,
 // and — once they are built — the real controller, agents and CLI.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -37,6 +37,17 @@ function indexOf(launcher: ServiceProcess, pattern: RegExp): number {
   const index = launcher.lines().findIndex((line) => pattern.test(line.text));
   assert.ok(index >= 0, `no line matching ${pattern} in:\n${launcher.output()}`);
   return index;
+}
+
+/** Running, and not a zombie waiting to be reaped. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }
 
 const folders: string[] = [];
@@ -78,6 +89,34 @@ describe('npm start (scripts/local-cluster)', () => {
     assert.equal(await launcher.stop('SIGTERM'), 0, launcher.output());
     assert.equal(alive(second), false, 'nats-server outlived the launcher');
     assert.ok(indexOf(launcher, /^\[launcher\]\s+stopping nats$/) < indexOf(launcher, /^\[launcher\]\s+stopped$/));
+  });
+
+  it('a launcher killed with -9 leaves nothing behind: its services stop by themselves, and the next launcher stops its nats-server first (#20)', { skip: noBinary }, async () => {
+    const dir = await dataDir();
+    const port = await freePort();
+    const env = { NATS_URL: undefined, AUTH: '0', NATS_PORT: String(port), NODES: '1', CONTROLLERS: '1', DRIVER: 'sim', APISERVER_PORT: '0', DATA_DIR: dir };
+    const first = spawnService('launcher', LAUNCHER, env);
+    const pids = new Map<string, number>();
+    for (const name of ['nats', 'controller-1', 'node-1']) {
+      pids.set(name, pidFrom(await first.waitForLog(launcherSaid(new RegExp(`started ${name} \\(pid \\d+\\)`)), { timeoutMs: 30_000 })));
+    }
+    await first.waitForLog((line) => line.text.startsWith('[node-1]') && line.text.includes('"phase":"live"'), { timeoutMs: 30_000 });
+    await first.kill9();
+    await eventually(() => {
+      assert.equal(running(pids.get('controller-1')!), false, 'the controller outlived its launcher');
+      assert.equal(running(pids.get('node-1')!), false, 'the agent outlived its launcher');
+    }, { timeoutMs: 15_000, message: 'the services never noticed their launcher was gone' });
+    assert.equal(running(pids.get('nats')!), true, 'nats-server cannot watch its launcher: it is still running');
+
+    const second = spawnService('launcher', LAUNCHER, { ...env, NODES: '0', CONTROLLERS: '0' });
+    try {
+      await second.waitForLog(launcherSaid(new RegExp(`stopped what an earlier launcher left running: nats \\(pid ${pids.get('nats')}\\)`)), { timeoutMs: 15_000 });
+      assert.equal(running(pids.get('nats')!), false);
+      await second.waitForLog(launcherSaid(new RegExp(`nats-server is ready at nats://127\\.0\\.0\\.1:${port}$`)), { timeoutMs: 20_000 });
+    } finally {
+      assert.equal(await second.stop('SIGTERM'), 0, second.output());
+    }
+    assert.equal(existsSync(join(dir, 'launcher-children.json')), false, 'a clean stop leaves no ledger');
   });
 
   it('uses NATS_URL and starts no server when it is set', async () => {
