@@ -20,7 +20,8 @@ import { createRejectCounters } from '../../libs/nats/reject-counters.js';
 import { loadSnapshot } from '../../libs/nats/snapshots.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
-import { LEASE_BUCKET } from '../../libs/topology/names.js';
+import { LEASE_BUCKET, shardSubject } from '../../libs/topology/names.js';
+import { publishEvent } from '../../libs/nats/publish.js';
 import { nodeSlot } from '../../libs/topology/slot.js';
 import type { ControllerConfig } from './config.js';
 import { routeEvent } from './fold-routing.js';
@@ -62,7 +63,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     leaseTtlMs: config.leaseTtlMs,
     leases,
     members,
-    js,
+    announce: (event) => publishEvent(js, { subject: shardSubject(event.data.slot), event }),
     log,
     hooks: {
       foldedToEnd: async () => waitForSeq(await reader.lastSeqNow()),

@@ -16,9 +16,9 @@ import { slowStartBatches } from '../../libs/core/slow-start.js';
 import { dsKey, type DsKey, type DsStatus, type State } from '../../libs/core/state.js';
 import type { DaemonSetStatusUpdated } from '../../libs/events/types.js';
 import type { HeldLease } from '../../libs/nats/leases.js';
-import { publishMany, type PublishItem } from '../../libs/nats/publish.js';
+import { publishEvent, publishMany, type PublishItem } from '../../libs/nats/publish.js';
 import { WorkQueue } from '../../libs/runtime/work-queue.js';
-import { commandSubject, dsStatusSubject } from '../../libs/topology/names.js';
+import { clockSubject, commandSubject, dsStatusSubject } from '../../libs/topology/names.js';
 import type { Route } from './fold-routing.js';
 import { SlotClock } from './slot-clock.js';
 
@@ -55,7 +55,7 @@ export class Reconciler {
       process: (keys) => this.pass(keys),
     });
     this.clock = new SlotClock({
-      js: o.js,
+      publishTick: (slot, reason) => publishEvent(o.js, { subject: clockSubject(slot), event: { type: 'ClockTicked', v: 1, data: { slot, reason } } }),
       log: o.log,
       slotOf: (key) => o.state.daemonSets.get(key)?.slot,
       owns: (slot) => o.lease(slot) !== undefined,

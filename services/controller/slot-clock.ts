@@ -7,11 +7,8 @@
 // up, a lease renewal lapsed during a bus outage) is handed back as deferred work, and so is a
 // tick that cannot be published; the controller's periodic resync is the net below both.
 
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { DsKey } from '../../libs/core/state.js';
-import { publishEvent } from '../../libs/nats/publish.js';
-import { clockSubject } from '../../libs/topology/names.js';
 
 /** A tick never comes sooner than this after it was asked for (guards against clock skew loops). */
 const MIN_TICK_MS = 20;
@@ -20,7 +17,8 @@ const PUBLISH_RETRY_MS = 1000;
 const TICK_IN_FLIGHT_MS = 10_000;
 
 export interface SlotClockOptions {
-  readonly js: JetStreamClient;
+  /** Publishes a ClockTicked for `slot` (resolves once the log has it). */
+  readonly publishTick: (slot: number, reason: string) => Promise<unknown>;
   readonly log: Logger;
   /** The slot of a DaemonSet key, if it still exists. */
   readonly slotOf: (key: DsKey) => number | undefined;
@@ -66,7 +64,7 @@ export class SlotClock {
     const since = this.ticking.get(slot);
     if (since !== undefined && Date.now() - since < TICK_IN_FLIGHT_MS) return;
     this.ticking.set(slot, Date.now());
-    publishEvent(this.o.js, { subject: clockSubject(slot), event: { type: 'ClockTicked', v: 1, data: { slot, reason } } }).catch((err: unknown) => {
+    this.o.publishTick(slot, reason).catch((err: unknown) => {
       this.ticking.delete(slot);
       this.o.log.error({ err, shard: slot }, 'clock tick publish failed: retrying');
       setTimeout(() => {

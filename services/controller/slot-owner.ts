@@ -7,14 +7,11 @@
 // its work is deferred, and redone once a renewal succeeds.
 
 import { hostname } from 'node:os';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { desiredSlots, rendezvousOwner } from '../../libs/core/assignment.js';
 import type { ShardAcquired } from '../../libs/events/types.js';
 import type { HeldLease, SlotLeases } from '../../libs/nats/leases.js';
 import type { MemberInfo, Members } from '../../libs/nats/members.js';
-import { publishEvent } from '../../libs/nats/publish.js';
-import { shardSubject } from '../../libs/topology/names.js';
 
 /** How often slots we should own but do not hold are tried again (a handover leaves them free). */
 const ACQUIRE_EVERY_MS = 250;
@@ -36,9 +33,12 @@ export interface SlotOwnerOptions {
   readonly controllerId: string;
   readonly slots: number;
   readonly leaseTtlMs: number;
-  readonly leases: SlotLeases;
-  readonly members: Members;
-  readonly js: JetStreamClient;
+  /** The lease bucket (libs/nats/leases.ts; its public face, so a test can hold leases in memory). */
+  readonly leases: Pick<SlotLeases, 'heldSlots' | 'valid' | 'tryAcquire' | 'inspect' | 'release' | 'renewAll' | 'releaseAll'>;
+  /** The member list (libs/nats/members.ts). */
+  readonly members: Pick<Members, 'refresh' | 'list' | 'leave'>;
+  /** Writes a ShardAcquired to the log (resolves once it is stored). */
+  readonly announce: (event: ShardAcquired) => Promise<unknown>;
   readonly log: Logger;
   readonly hooks: SlotOwnerHooks;
 }
@@ -141,7 +141,7 @@ export class SlotOwner {
     if (!r.acquired) return false;
     this.warming.add(slot);
     const ev: ShardAcquired = { type: 'ShardAcquired', v: 1, data: { slot, owner: this.o.controllerId, epoch: r.lease.epoch } };
-    await publishEvent(this.o.js, { subject: shardSubject(slot), event: ev });
+    await this.o.announce(ev);
     return true;
   }
 
