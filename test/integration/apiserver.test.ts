@@ -305,11 +305,16 @@ describe('Kubernetes API facade (real nats-server, controller and 3 agents in-pr
   });
 
   it('PUT with the current resourceVersion updates; with a stale one it is 409 Conflict', async () => {
-    const current = (await call('GET', `${DS}/fluentd`)).body;
-    const stale = structuredClone(current);
-    setAt(current, ['spec', 'minReadySeconds'], 0);
-    const ok = await call('PUT', `${DS}/fluentd`, { body: current });
-    assert.deepEqual([ok.code, at(ok.body, 'spec', 'minReadySeconds')], [200, 0]);
+    const stale = structuredClone((await call('GET', `${DS}/fluentd`)).body);
+    // The controller's status writes change the resourceVersion too (as in Kubernetes): a GET and
+    // a PUT may straddle one, which is a rightful 409. Current means current at the PUT, so the
+    // GET and PUT are tried again until no status write came between them.
+    await eventually(async () => {
+      const current = (await call('GET', `${DS}/fluentd`)).body;
+      setAt(current, ['spec', 'minReadySeconds'], 0);
+      const ok = await call('PUT', `${DS}/fluentd`, { body: current });
+      assert.deepEqual([ok.code, at(ok.body, 'spec', 'minReadySeconds')], [200, 0]);
+    }, { timeoutMs: 10_000, message: 'a PUT with the current resourceVersion' });
     setAt(stale, ['spec', 'minReadySeconds'], 5);
     const refused = await call('PUT', `${DS}/fluentd`, { body: stale });
     assert.deepEqual(refused, {
