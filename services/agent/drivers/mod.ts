@@ -3,7 +3,8 @@
 export type { RuntimeDriver, RuntimeEvent, RuntimeListener, RuntimeNode, RuntimePod } from '../../../libs/agent-runtime/driver.js';
 export { DEFAULT_TERMINATION_GRACE_SECONDS } from '../../../libs/agent-runtime/driver.js';
 export type { ProcessDriver, ProcessDriverOptions, Recovery } from './process-driver.js';
-export { createProcessDriver, PROCESS_REASONS } from './process-driver.js';
+export { createProcessDriver } from './process-driver.js';
+export { PROCESS_REASONS } from './process-reasons.js';
 export type { SimDriverOptions, TimerHandle } from '../../../libs/agent-runtime/sim-driver.js';
 export { createSimDriver, imageTag, SIM_ANNOTATIONS, SIM_BROKEN_TAG, SIM_FAILURE_EXIT_CODE, SIM_FAILURE_REASON } from '../../../libs/agent-runtime/sim-driver.js';
 export type { BackoffDecision, BackoffPolicy } from './crash-backoff.js';
