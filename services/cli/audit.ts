@@ -5,7 +5,7 @@
 
 import { CommanderError, type Command } from 'commander';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BREAK_KINDS, breakMeaning, createAudit, DEFAULT_STALL_AFTER_MS, type AuditOptions, type AuditReport } from '../../libs/core/audit.js';
+import { BREAK_KINDS, breakMeaning, createAudit, DEFAULT_STALL_AFTER_MS, type AuditOptions, type AuditReport } from '../../libs/core/audit/mod.js';
 import { dsKey, type State } from '../../libs/core/state.js';
 import { permissionRefusal } from '../../libs/auth/permission-refusal.js';
 import { openLogReader } from '../../libs/nats/log-reader.js';

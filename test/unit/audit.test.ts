@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { ClockTicked, Envelope, LogEvent, PodCommand, PodCreate, PodDelete } from '../../libs/events/types.js';
 import type { IntOrString } from '../../libs/model/types.js';
 import type { PodRecord } from '../../libs/core/state.js';
-import { BREAK_KINDS, breakMeaning, auditLog, createAudit, type AuditBreak, type AuditOptions, type AuditReport } from '../../libs/core/audit.js';
+import { BREAK_KINDS, breakMeaning, auditLog, createAudit, type AuditBreak, type AuditOptions, type AuditReport } from '../../libs/core/audit/mod.js';
 import {
   SLOTS,
   START_MS,
