@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LOCAL_CLUSTER_DEFAULTS } from '../scripts/local-cluster.js';
+import { LOCAL_CLUSTER_DEFAULTS } from '../scripts/local-cluster/config.js';
 import { REPO_ROOT } from '../test/support/processes.js';
 import { tempDir } from '../test/support/temp-dir.js';
 import type { ClusterSettings } from './args.js';

@@ -5,8 +5,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { metaLeaderOf, natsClusterConf, natsConfPath, natsUrlOf } from '../../scripts/local-cluster.js';
-import type { NatsMember } from '../../scripts/local-cluster.js';
+import { natsClusterConf, natsConfPath, natsUrlOf } from '../../scripts/local-cluster/nats-config.js';
+import type { NatsMember } from '../../scripts/local-cluster/nats-config.js';
+import { metaLeaderOf } from '../../scripts/local-cluster/probes.js';
 import { NATS_INSTALL_HINT, freePort, natsServerBinary, portAccepts, terminate } from './nats-server.js';
 import { tempDir } from './temp-dir.js';
 

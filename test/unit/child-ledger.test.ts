@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { parseLedger, procStartTime, startTimeOf } from '../../scripts/child-ledger.js';
+import { parseLedger, procStartTime, startTimeOf } from '../../scripts/local-cluster/child-ledger.js';
 
 describe('startTimeOf (/proc/<pid>/stat field 22)', () => {
   const tail = '0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 123456 19 20';

@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  LOCAL_CLUSTER_DEFAULTS,
-  NATS_CLUSTER_NAME,
-  RESTART_POLICY,
-  STOP_ORDER,
-  agentsWaitForTopology,
-  banner,
-  BUS_SERVER_EXTENSIONS,
-  busCaArgs,
-  busServerRequestArgs,
-  busServerSignArgs,
-  busTlsFiles,
-  childBaseEnv,
-  childSpecs,
-  linePrefixer,
-  metaLeaderOf,
-  missingNatsServerHelp,
-  natsClusterConf,
-  natsMembers,
-  natsServerArgs,
-  natsTlsBlock,
-  nextCrashCount,
-  parseLocalClusterConfig,
-  restartDelayMs,
-  stopPlan,
-  ledStreamsOf,
-  TOPOLOGY_STREAMS,
-} from '../../scripts/local-cluster.js';
-import type { LocalClusterConfig } from '../../scripts/local-cluster.js';
+import { banner } from '../../scripts/local-cluster/banner.js';
+import { childBaseEnv, childSpecs } from '../../scripts/local-cluster/children.js';
+import { LOCAL_CLUSTER_DEFAULTS, parseLocalClusterConfig } from '../../scripts/local-cluster/config.js';
+import type { LocalClusterConfig } from '../../scripts/local-cluster/config.js';
+import { missingNatsServerHelp } from '../../scripts/local-cluster/executables.js';
+import { linePrefixer } from '../../scripts/local-cluster/log-lines.js';
+import { NATS_CLUSTER_NAME, natsClusterConf, natsMembers, natsServerArgs, natsTlsBlock } from '../../scripts/local-cluster/nats-config.js';
+import { agentsWaitForTopology, ledStreamsOf, metaLeaderOf, TOPOLOGY_STREAMS } from '../../scripts/local-cluster/probes.js';
+import { nextCrashCount, RESTART_POLICY, restartDelayMs, STOP_ORDER, stopPlan } from '../../scripts/local-cluster/supervisor.js';
+import { BUS_SERVER_EXTENSIONS, busCaArgs, busServerRequestArgs, busServerSignArgs, busTlsFiles } from '../../scripts/local-cluster/tls.js';
 
 /** A config for tests of other settings: credentials off unless the case sets AUTH. */
 function config(env: Record<string, string>): LocalClusterConfig {

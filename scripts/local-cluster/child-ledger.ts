@@ -8,6 +8,9 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
+/** The ledger's file name in DATA_DIR. */
+export const LEDGER_FILE = 'launcher-children.json';
+
 export interface LedgerEntry {
   readonly name: string;
   readonly pid: number;
