@@ -1,4 +1,4 @@
-// `dsctl audit`: folds the whole log with the pure audit (libs/core/audit.ts) and prints the
+// `dsctl audit`: folds the whole log with the pure audit (libs/core/audit/) and prints the
 // breaks of the invariants it finds, as a kubectl-like table or as an AuditReport in JSON.
 // Exit 0 only when there is none, 1 when there are, 2 when no audit could be made (bad flags,
 // no log, the bus unreachable or refusing): a script can tell "broken" from "not checked".

@@ -1,4 +1,4 @@
-// The audit (libs/core/audit.ts): for each break kind a log that has it, asserting kind,
+// The audit (libs/core/audit/): for each break kind a log that has it, asserting kind,
 // DaemonSet, node and the exact sequences, next to a near-identical clean log that has none;
 // whole simulated rollouts (maxUnavailable, maxSurge, minReadySeconds) that must audit clean;
 // and what --since and --for change. Logs are built with the real evolve and reconcile
