@@ -1,4 +1,5 @@
-// The public face of libs/events: the event union, upcasting of old versions, and validation.
+// The public face of libs/events: the event union, the table of what each type means, upcasting
+// of old versions, and validation.
 
 export type {
   TaintSource,
@@ -42,7 +43,6 @@ export {
   validateEvent,
   checkRawEvent,
   authorMatchesSubject,
-  eventNode,
   currentVersion,
   EVENT_TYPES,
   MAX_STRING_LENGTH,
@@ -52,3 +52,5 @@ export {
   MAX_MAP_ENTRIES,
   MAX_ARRAY_ENTRIES,
 } from './validate.js';
+export type { EventKind, EventRow, EventTable, PodReport, TypesOfKind } from './event-table.js';
+export { EVENT_TABLE, POD_REPORT_TYPES, eventFamily, eventKind, eventNode, isPodReport, typesOfKind } from './event-table.js';

@@ -10,6 +10,7 @@
 // They never quote more than a bounded piece of the input, so they are safe to put in a header.
 
 import type { AnyEvent, EventType } from './types.js';
+import { eventNode } from './event-table.js';
 import type {
   CommandRejected,
   DaemonSetApplied,
@@ -483,47 +484,6 @@ export function validateEvent(value: unknown): ValidationResult {
   const failure = validator.data(data);
   if (failure !== undefined) return { ok: false, reason: `${type} v${v}: data${failure.path}: ${failure.message}` };
   return { ok: true, event: value as AnyEvent };
-}
-
-/**
- * The node an event is about, for events whose subject names a node (`ev.node.<node>`,
- * `ev.life.<node>`, `cmd.<slot>.<node>`, `ev.pod.<slot>.<node>`, `hb.<node>`); undefined for
- * DaemonSet and shard events, whose subjects name none.
- */
-export function eventNode(event: AnyEvent): string | undefined {
-  switch (event.type) {
-    case 'NodeRegistered':
-    case 'NodeLabelsSet':
-    case 'NodeTaintsSet':
-    case 'NodeUnschedulableSet':
-    case 'NodeDeregistered':
-    case 'NodeReady':
-    case 'NodeNotReady':
-    case 'PodCreate':
-    case 'PodDelete':
-    case 'PodStarted':
-    case 'PodReady':
-    case 'PodNotReady':
-    case 'PodFailed':
-    case 'PodSucceeded':
-    case 'PodDeleted':
-    case 'CommandRejected':
-    case 'PodDeleteRequested':
-    case 'Heartbeat':
-      return event.data.node;
-    case 'DaemonSetApplied':
-    case 'DaemonSetDeleted':
-    case 'DaemonSetStatusUpdated':
-    case 'NamespaceCreated':
-    case 'NamespaceDeleted':
-    case 'ClockTicked':
-    case 'ShardAcquired':
-      return undefined;
-    default: {
-      const unreachable: never = event;
-      return unreachable;
-    }
-  }
 }
 
 /**

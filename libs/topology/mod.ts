@@ -5,7 +5,8 @@ export {
   dsSubject, dsStatusSubject, dsSlotFilter, DS_ALL_FILTER, nodeSubject, NODE_ALL_FILTER, nodeAdminSubject, lifeSubject,
   namespaceSubject, NAMESPACE_ALL_FILTER,
   commandSubject, nodeCommandFilter, podReportSubject, podRequestSubject, clockSubject, shardSubject, heartbeatSubject,
-  HEARTBEAT_ALL_FILTER, deadLetterSubject, leaseKey,
+  HEARTBEAT_ALL_FILTER, deadLetterSubject, leaseKey, subjectFamilyOf, subjectFamilyPrefix, subjectNodeToken,
 } from './names.js';
+export type { SubjectFamily } from './names.js';
 export { escapeToken, unescapeToken } from './escape.js';
 export { fnv1a32, dsSlot, nodeSlot } from './slot.js';

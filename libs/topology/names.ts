@@ -116,6 +116,42 @@ export function heartbeatSubject(node: string): string {
 export const HEARTBEAT_ALL_FILTER = 'hb.>';
 
 /**
+ * The family of an event subject: the token after `ev.` (`ev.ds.…` is `ds`, `ev.nodeadm.…` is
+ * `nodeadm`), or the first token of the others (`cmd.…`, `hb.…`). Each event type belongs to one
+ * (libs/events/event-table.ts).
+ */
+export type SubjectFamily = 'ds' | 'dss' | 'ns' | 'node' | 'nodeadm' | 'life' | 'pod' | 'podreq' | 'clock' | 'shard' | 'cmd' | 'hb';
+
+/** The family a subject is in, read from its tokens; any string for a subject of no family. */
+export function subjectFamilyOf(subject: string): string {
+  const dot = subject.indexOf('.');
+  const first = dot < 0 ? subject : subject.slice(0, dot);
+  if (first !== 'ev') return first;
+  const rest = subject.slice(dot + 1);
+  const next = rest.indexOf('.');
+  return next < 0 ? rest : rest.slice(0, next);
+}
+
+/** How a family's subjects begin, for messages: `ev.ds`, `cmd`, `hb`. */
+export function subjectFamilyPrefix(family: SubjectFamily): string {
+  return family === 'cmd' || family === 'hb' ? family : `ev.${family}`;
+}
+
+/**
+ * The node token (still escaped) of a node-scoped subject: `ev.node.<n>`, `ev.nodeadm.<n>`,
+ * `ev.life.<n>`, `ev.pod.<slot>.<n>`, `ev.podreq.<slot>.<n>`, `cmd.<slot>.<n>`, `hb.<n>`;
+ * undefined for a subject that names no node.
+ */
+export function subjectNodeToken(subject: string): string | undefined {
+  const t = subject.split('.');
+  if (t[0] === 'ev' && (t[1] === 'node' || t[1] === 'nodeadm' || t[1] === 'life') && t.length === 3) return t[2]!;
+  if (t[0] === 'ev' && (t[1] === 'pod' || t[1] === 'podreq') && t.length === 4) return t[3]!;
+  if (t[0] === 'cmd' && t.length === 3) return t[2]!;
+  if (t[0] === 'hb' && t.length === 2) return t[1]!;
+  return undefined;
+}
+
+/**
  * `dlq.<consumer>.<class>`: a message set aside by `consumer`, with headers naming the reason and
  * origin. The reject class (`not-msgpack`, `wrong-author`, …) is a token of its own so that the
  * stream's per-subject cap keeps a flood of one class from pushing out the dead letters of another.

@@ -10,6 +10,7 @@ import { evolve, skipPosition } from '../../libs/core/evolve.js';
 import { daemonSetObject, namespaceObject, nodeObject, podObject } from '../../libs/core/k8s-objects.js';
 import { namespaceViews } from '../../libs/core/namespaces.js';
 import { dsKey, initialState, podKey, type DsRecord, type State } from '../../libs/core/state.js';
+import { eventKind, type EventKind } from '../../libs/events/event-table.js';
 import type { Envelope, LogEvent } from '../../libs/events/types.js';
 import type { PodTemplateSpec } from '../../libs/model/types.js';
 import { openLogReader, type LogReader } from '../../libs/nats/log-reader.js';
@@ -38,46 +39,32 @@ export interface ReadModel {
 
 type Computed = Map<string, ApiObject>;
 
+/** A pod's removal can finish a DaemonSet's deletion (a namespace may go with it) and free an old revision. */
+const POD_RESOURCES: readonly ResourceName[] = ['pods', 'daemonsets', 'controllerrevisions', 'namespaces'];
+
+/** Which derived resources an event of each kind (libs/events/event-table.ts) can change. */
+const TOUCHED_BY_KIND: { readonly [K in EventKind]: readonly ResourceName[] } = {
+  spec: ['daemonsets', 'controllerrevisions', 'pods', 'namespaces'],
+  status: ['daemonsets'],
+  namespace: ['namespaces'],
+  // A node's labels, taints, cordon and liveness change only the node object (see touched()).
+  'node-fact': ['nodes'],
+  liveness: ['nodes'],
+  command: POD_RESOURCES,
+  'pod-report': POD_RESOURCES,
+  'pod-request': POD_RESOURCES,
+  clock: [],
+  shard: [],
+  heartbeat: [],
+};
+
+/** A node's arrival or departure also changes the pods and DaemonSets placed on it. */
+const NODE_MEMBERSHIP: readonly ResourceName[] = ['nodes', 'pods', 'daemonsets', 'controllerrevisions'];
+
 /** Which derived resources an event can change (events themselves are appended as they come). */
 function touched(e: LogEvent): readonly ResourceName[] {
-  switch (e.type) {
-    case 'DaemonSetApplied':
-    case 'DaemonSetDeleted':
-      return ['daemonsets', 'controllerrevisions', 'pods', 'namespaces'];
-    case 'DaemonSetStatusUpdated':
-      return ['daemonsets'];
-    case 'NamespaceCreated':
-    case 'NamespaceDeleted':
-      return ['namespaces'];
-    case 'NodeRegistered':
-    case 'NodeDeregistered':
-      return ['nodes', 'pods', 'daemonsets', 'controllerrevisions'];
-    case 'NodeLabelsSet':
-    case 'NodeTaintsSet':
-    case 'NodeUnschedulableSet':
-    case 'NodeReady':
-    case 'NodeNotReady':
-      return ['nodes'];
-    case 'PodCreate':
-    case 'PodDelete':
-    case 'PodDeleteRequested':
-    case 'PodStarted':
-    case 'PodReady':
-    case 'PodNotReady':
-    case 'PodFailed':
-    case 'PodSucceeded':
-    case 'PodDeleted':
-    case 'CommandRejected':
-      // A pod's removal can finish a DaemonSet's deletion (a namespace may go with it) and free an old revision.
-      return ['pods', 'daemonsets', 'controllerrevisions', 'namespaces'];
-    case 'ClockTicked':
-    case 'ShardAcquired':
-      return [];
-    default: {
-      const never: never = e;
-      return never;
-    }
-  }
+  if (e.type === 'NodeRegistered' || e.type === 'NodeDeregistered') return NODE_MEMBERSHIP;
+  return TOUCHED_BY_KIND[eventKind(e)];
 }
 
 /** A DaemonSet deleted in the background is gone for readers at once (its pods go afterwards). */

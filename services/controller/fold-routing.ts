@@ -8,6 +8,7 @@
 // PodDeleted removes.
 
 import { dsKey, podKey, type DsKey, type State } from '../../libs/core/state.js';
+import { isPodReport } from '../../libs/events/event-table.js';
 import type { LogEvent } from '../../libs/events/types.js';
 
 export interface Route {
@@ -22,6 +23,8 @@ export interface Route {
 }
 
 export function routeEvent(state: State, e: LogEvent): Route {
+  // A pod report (libs/events/event-table.ts) names its DaemonSet through the pod it is about.
+  if (isPodReport(e)) return { touched: ownerKey(state, e.data.namespace, e.data.podName) };
   switch (e.type) {
     case 'DaemonSetApplied':
     case 'DaemonSetDeleted':
@@ -30,13 +33,6 @@ export function routeEvent(state: State, e: LogEvent): Route {
       return { touched: dsKey(e.data.ds.namespace, e.data.ds.name), observed: e.data.id };
     case 'PodDelete':
       return { touched: ownerKey(state, e.data.namespace, e.data.podName), observed: e.data.id };
-    case 'PodStarted':
-    case 'PodReady':
-    case 'PodNotReady':
-    case 'PodFailed':
-    case 'PodSucceeded':
-    case 'PodDeleted':
-    case 'CommandRejected':
     case 'PodDeleteRequested':
       return { touched: ownerKey(state, e.data.namespace, e.data.podName) };
     case 'NodeReady':
