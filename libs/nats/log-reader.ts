@@ -277,8 +277,20 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
   return { caughtUp, done, lastSeq: () => last, lastSeqNow, stop };
 }
 
+/**
+ * The sequence of the log's last message that still exists. A deleted message keeps its place in
+ * `last_seq` (2.9), and a reader waiting to be delivered a deleted last sequence would wait for
+ * ever; the deleted sequences are asked for only when there are some (never with credentials on:
+ * nobody may delete from the log).
+ */
 async function lastSeqOf(jsm: JetStreamManager): Promise<number> {
-  return (await jsm.streams.info(LOG_STREAM)).state.last_seq;
+  const { state } = await jsm.streams.info(LOG_STREAM);
+  if (!state.num_deleted) return state.last_seq;
+  const detailed = (await jsm.streams.info(LOG_STREAM, { deleted_details: true })).state;
+  const deleted = new Set(detailed.deleted ?? []);
+  let seq = detailed.last_seq;
+  while (seq >= detailed.first_seq && deleted.has(seq)) seq--;
+  return Math.max(seq, detailed.first_seq - 1);
 }
 
 /** JetStream errors that no retry will cure: the stream is missing, or we may not do this. */

@@ -2,13 +2,13 @@
 // with and without a filter, including when nothing (or nothing new) matches the filter.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { encodeEvent } from '../../libs/codec/codec.js';
 import type { Envelope } from '../../libs/events/types.js';
 import { openLogReader } from '../../libs/nats/log-reader.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
-import { lifeSubject, nodeCommandFilter } from '../../libs/topology/names.js';
+import { LOG_STREAM, lifeSubject, nodeCommandFilter } from '../../libs/topology/names.js';
 import { startNats, type TestNats } from '../support/nats-server.js';
 
 describe('log reader (real nats-server)', () => {
@@ -59,5 +59,21 @@ describe('log reader (real nats-server)', () => {
     const reader = await openLogReader({ nc, untilSeq: 2, onEnvelope: (e) => seen.push(e.seq) });
     await reader.done;
     assert.deepEqual(seen, [1, 2]);
+  });
+
+  it('catches up when the last messages of the log were deleted (regression: it waited for a deleted sequence for ever)', async () => {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const kept = await js.publish(lifeSubject('d1'), encodeEvent({ type: 'NodeReady', v: 1, data: { node: 'd1' } }));
+    const gone: number[] = [];
+    for (const node of ['d2', 'd3']) gone.push((await js.publish(lifeSubject(node), encodeEvent({ type: 'NodeReady', v: 1, data: { node } }))).seq);
+    for (const seq of gone) assert.equal(await jsm.streams.deleteMessage(LOG_STREAM, seq, false), true);
+    const seen: number[] = [];
+    const reader = await openLogReader({ nc, onEnvelope: (e) => seen.push(e.seq) });
+    const caught = await Promise.race([reader.caughtUp, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+    assert.notEqual(caught, 'hung', 'the reader never caught up');
+    assert.equal(await reader.lastSeqNow(), kept.seq, 'the last message that exists');
+    await reader.stop();
+    assert.equal(seen.at(-1), kept.seq);
   });
 });
