@@ -35,6 +35,11 @@ export const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME[,NAMEâ€
   --controller-entry F  run this controller entry instead of dist/services/controller/main.js
                         (to measure a proposed change on a copy of the tree)`;
 
+/** Names given as repeated flags and/or comma lists (`--x a,b --x c`), trimmed, empty ones dropped. */
+export function commaList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
 function positiveInt(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -67,7 +72,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
   }
   const v = parsed.values;
   if (v.help) return 'help';
-  const names = (v.scenario ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const names = commaList(v.scenario);
   for (const name of names) {
     if (!(SCENARIOS as readonly string[]).includes(name)) throw new UsageError(`unknown scenario ${JSON.stringify(name)}: expected one of ${SCENARIOS.join(', ')}`);
   }

@@ -2,6 +2,7 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { commaList } from '../bench/args.js';
 import { FAULTS, FAULT_DESCRIPTIONS, isFaultName, type FaultName } from './faults.js';
 
 /** Settings of the throwaway cluster every repetition starts; recorded in the JSON. */
@@ -97,7 +98,7 @@ export function parseChaosArgs(argv: readonly string[], cwd: string): ChaosOptio
   }
   const v = parsed.values;
   if (v.help) return 'help';
-  const names = (v.faults ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const names = commaList(v.faults);
   for (const name of names) {
     if (!isFaultName(name)) throw new UsageError(`unknown fault ${JSON.stringify(name)}: expected one of ${FAULTS.join(', ')}`);
   }

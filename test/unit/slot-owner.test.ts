@@ -4,7 +4,7 @@
 // wins only after the running pass, and lets go of a slot another controller took. The real
 // buckets are covered by the sharding and rebalance tests against nats-server.
 
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 
@@ -94,7 +94,9 @@ interface Trace {
   readonly released: number[];
   readonly announced: ShardAcquired[];
   passRunning: boolean;
-  releasedDuringPass: number;
+  passesFinished: number;
+  /** Slots released while a pass ran, or before any pass had been waited for. */
+  releasedUnwaited: number;
   foldedToEnd: () => Promise<void>;
 }
 
@@ -115,24 +117,34 @@ function owner(id: string, bucket: Bucket, members: MemoryMembers, trace: Trace)
         trace.passRunning = true;
         await new Promise((r) => setTimeout(r, 30));
         trace.passRunning = false;
+        trace.passesFinished++;
       },
       released: (slot) => {
-        if (trace.passRunning) trace.releasedDuringPass++;
+        if (trace.passRunning || trace.passesFinished === 0) trace.releasedUnwaited++;
         trace.released.push(slot);
       },
       renewed: () => undefined,
     },
   };
-  return { owner: new SlotOwner(o), leases };
+  const created = new SlotOwner(o);
+  running.push(created);
+  return { owner: created, leases };
 }
 
+/** Owners of the current test: stopped after it even when an assertion failed (their timers would keep the run alive). */
+const running: SlotOwner[] = [];
+
 function newTrace(): Trace {
-  return { acquired: [], released: [], announced: [], passRunning: false, releasedDuringPass: 0, foldedToEnd: async () => undefined };
+  return { acquired: [], released: [], announced: [], passRunning: false, passesFinished: 0, releasedUnwaited: 0, foldedToEnd: async () => undefined };
 }
 
 const all = Array.from({ length: SLOTS }, (_, i) => i);
 
 describe('SlotOwner', () => {
+  afterEach(async () => {
+    for (const o of running.splice(0)) await o.stop();
+  });
+
   it('alone, it takes every slot, announces each with its epoch, and decides only after folding to the end', async () => {
     const trace = newTrace();
     let fold!: () => void;
@@ -165,7 +177,8 @@ describe('SlotOwner', () => {
       assert.deepEqual(all.filter((s) => b.owns(s)), [...wantB].sort((x, y) => x - y));
     }, { timeoutMs: 5000 });
     assert.deepEqual([...ta.released].sort((x, y) => x - y), [...wantB].sort((x, y) => x - y), 'a released exactly what b wins');
-    assert.equal(ta.releasedDuringPass, 0, 'no slot was released while a pass ran');
+    assert.ok(ta.passesFinished > 0, 'the handover waited for the running pass');
+    assert.equal(ta.releasedUnwaited, 0, 'no slot was released before the running pass had finished');
     assert.ok(all.every((s) => !(a.owns(s) && b.owns(s))), 'never two owners of a slot');
     await b.stop();
     await a.stop();

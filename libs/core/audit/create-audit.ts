@@ -9,6 +9,7 @@
 // report them, when each DaemonSet last saw activity. This module drives the fold and says, per
 // event, which checker learns what; each checker keeps its own side-tables.
 
+import { isPodReport } from '../../events/event-table.js';
 import type { Envelope } from '../../events/types.js';
 import { evolve, skipPosition } from '../evolve.js';
 import { dsKey, initialState, type State } from '../state.js';
@@ -116,26 +117,9 @@ export function createAudit(opts: AuditOptions, from?: { readonly state: State }
     }
 
     // Whatever touches a DaemonSet's pods on a node may change that node's availability.
-    switch (e.type) {
-      case 'PodCreate':
-        budget.touched(e.data.ds.uid, e.data.node);
-        break;
-      case 'PodDelete':
-      case 'PodStarted':
-      case 'PodReady':
-      case 'PodNotReady':
-      case 'PodFailed':
-      case 'PodSucceeded':
-      case 'PodDeleted':
-      case 'CommandRejected':
-        budget.touched(owner, e.data.node);
-        break;
-      case 'DaemonSetApplied':
-        budget.specChanged(e.data.uid);
-        break;
-      default:
-        break;
-    }
+    if (e.type === 'PodCreate') budget.touched(e.data.ds.uid, e.data.node);
+    else if (e.type === 'PodDelete' || isPodReport(e)) budget.touched(owner, e.data.node);
+    else if (e.type === 'DaemonSetApplied') budget.specChanged(e.data.uid);
 
     evolve(state, env, { slots: opts.slots });
 
