@@ -34,8 +34,11 @@ export class Members {
   /** Live members (entries not expired or deleted), sorted by id. */
   async list(): Promise<MemberInfo[]> {
     const out: MemberInfo[] = [];
-    const keys = await this.kv.keys();
-    for await (const key of keys) {
+    // A key refreshed while the listing runs can be listed twice (the listing is a consumer over
+    // the bucket): each member once.
+    const keys = new Set<string>();
+    for await (const key of await this.kv.keys()) keys.add(key);
+    for (const key of keys) {
       const e = await this.kv.get(key);
       if (!e || e.operation !== 'PUT') continue;
       try {
