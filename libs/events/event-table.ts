@@ -88,9 +88,9 @@ export function eventFamily(event: AnyEvent): SubjectFamily {
 }
 
 /**
- * The node an event is about, for events whose subject names a node (`ev.node.<node>`,
- * `ev.nodeadm.<node>`, `ev.life.<node>`, `cmd.<slot>.<node>`, `ev.pod.<slot>.<node>`,
- * `ev.podreq.<slot>.<node>`, `hb.<node>`); undefined for the others, whose subjects name none.
+ * The node an event is about, for events whose subject names a node (`g.node.<node>`,
+ * `g.nodeadm.<node>`, `g.life.<node>`, `s.<slot>.cmd.<node>`, `s.<slot>.pod.<node>`,
+ * `s.<slot>.podreq.<node>`, `hb.<node>`); undefined for the others, whose subjects name none.
  */
 export function eventNode(event: AnyEvent): string | undefined {
   const { nodeField } = rowOf(event);
@@ -105,7 +105,7 @@ export function typesOfKind<K extends EventKind>(kind: K): readonly TypesOfKind<
   return (Object.keys(EVENT_TABLE) as EventType[]).filter((type): type is TypesOfKind<K> => EVENT_TABLE[type].kind === kind);
 }
 
-/** The reports an agent files on `ev.pod.<slot>.<node>` about a pod on its node, and its refusals of commands. */
+/** The reports an agent files on `s.<slot>.pod.<node>` about a pod on its node, and its refusals of commands. */
 export type PodReport = EventOf<TypesOfKind<'pod-report'>>;
 
 /** PodStarted, PodReady, PodNotReady, PodFailed, PodSucceeded, PodDeleted, CommandRejected. */

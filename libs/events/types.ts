@@ -55,7 +55,7 @@ export interface DaemonSetDeleted {
 
 /**
  * A v1 Namespace came into being, or (same uid as the namespace that exists) had its metadata
- * re-applied: `labels` and `annotations` replace the previous ones. Written on `ev.ns.<name>`
+ * re-applied: `labels` and `annotations` replace the previous ones. Written on `g.ns.<name>`
  * stating the last sequence of that subject, so two creates of one name cannot both win.
  * `kubernetes.io/metadata.name` is not stored: readers add it, as the API server does.
  */

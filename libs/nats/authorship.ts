@@ -1,7 +1,7 @@
 // Who may say what. Subject permissions (libs/topology/roles.ts) decide who may publish on a
 // subject; this decides what may be said there: each event type belongs to one subject family
-// (an agent's `ev.node.<n>` carries only what an agent says about itself, never an admin's
-// cordon or taints, and `ev.pod` never a command), and a node-scoped event must name the node
+// (an agent's `g.node.<n>` carries only what an agent says about itself, never an admin's
+// cordon or taints, and `s.<slot>.pod` never a command), and a node-scoped event must name the node
 // its subject names, so no one speaks for another node through a payload. Both facts come from
 // the event table (libs/events/event-table.ts); subjects are read by libs/topology.
 

@@ -44,7 +44,7 @@ export function classifyReason(reason: string): RejectClass {
   if (/^[A-Za-z]+: unsupported version /.test(reason)) return 'unsupported-version';
   if (/^[A-Za-z]+ v\d+: data/.test(reason)) return 'invalid';
   if (/^[A-Za-z]+ on .*?(?: names another node than its subject|: the subject's node token is unreadable)$/s.test(reason)) return 'wrong-author';
-  if (/^[A-Za-z]+(?: \(source [a-z]+\))? on .*: it belongs on (?:ev\.[a-z]+|cmd|hb)\.…$/s.test(reason)) return 'wrong-subject';
+  if (/^[A-Za-z]+(?: \(source [a-z]+\))? on .*: it belongs on (?:s\.<slot>\.[a-z]+|g\.[a-z]+|hb)\.…$/s.test(reason)) return 'wrong-subject';
   if (reason === 'Heartbeat does not belong on the log') return 'wrong-stream';
   return 'other';
 }

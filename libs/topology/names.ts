@@ -4,9 +4,16 @@
 
 import { escapeToken } from './escape.js';
 
-/** The log: every state-changing fact and command, one total order. */
+/**
+ * The log: every state-changing fact and command, one total order. Two parts, each readable apart:
+ * `s.<slot>.…`, everything about the DaemonSets of one shard slot (one filter, `s.<slot>.>`, reads
+ * a slot's whole history, so a controller reads only the slots it owns), and `g.…`, the global
+ * facts every controller needs (nodes, liveness, namespaces; read with `g.>`).
+ */
 export const LOG_STREAM = 'DS_LOG';
-export const LOG_SUBJECTS = ['ev.>', 'cmd.>'] as const;
+export const LOG_SUBJECTS = ['s.>', 'g.>'] as const;
+/** The subjects of the layout before per-slot reading: a log that has them must be migrated (dsctl migrate-log). */
+export const LEGACY_LOG_SUBJECTS = ['ev.>', 'cmd.>'] as const;
 
 /** Heartbeats: only the last per node is kept (max_msgs_per_subject = 1). */
 export const HEARTBEAT_STREAM = 'DS_HB';
@@ -37,76 +44,78 @@ export const HEADER_ORIGINAL_SEQ = 'Ds-Original-Seq';
 export const HEADER_CONSUMER = 'Ds-Consumer';
 
 /**
- * `ev.ds.<slot>.<ns>.<name>`: DaemonSetApplied, DaemonSetDeleted — the spec history only, so the
+ * `s.<slot>.ds.<ns>.<name>`: DaemonSetApplied, DaemonSetDeleted — the spec history only, so the
  * last message on it is the last spec write, which `apply` names for optimistic concurrency.
  */
 export function dsSubject(slot: number, namespace: string, name: string): string {
-  return `ev.ds.${slot}.${escapeToken(namespace)}.${escapeToken(name)}`;
+  return `s.${slot}.ds.${escapeToken(namespace)}.${escapeToken(name)}`;
 }
-/** `ev.ds.<slot>.>`: every DaemonSet event of one slot. */
+/** `s.<slot>.ds.>`: every DaemonSet spec event of one slot. */
 export function dsSlotFilter(slot: number): string {
-  return `ev.ds.${slot}.>`;
+  return `s.${slot}.ds.>`;
 }
-export const DS_ALL_FILTER = 'ev.ds.>';
+export const DS_ALL_FILTER = 's.*.ds.>';
 
-/** `ev.dss.<slot>.<ns>.<name>`: DaemonSetStatusUpdated (the controller's writes, apart from the spec's). */
+/** `s.<slot>.dss.<ns>.<name>`: DaemonSetStatusUpdated (the controller's writes, apart from the spec's). */
 export function dsStatusSubject(slot: number, namespace: string, name: string): string {
-  return `ev.dss.${slot}.${escapeToken(namespace)}.${escapeToken(name)}`;
+  return `s.${slot}.dss.${escapeToken(namespace)}.${escapeToken(name)}`;
 }
 
-/** `ev.node.<node>`: NodeRegistered, NodeLabelsSet, NodeTaintsSet, NodeUnschedulableSet, NodeDeregistered. */
+/** `g.node.<node>`: NodeRegistered, NodeLabelsSet, NodeTaintsSet, NodeUnschedulableSet, NodeDeregistered. */
 export function nodeSubject(node: string): string {
-  return `ev.node.${escapeToken(node)}`;
+  return `g.node.${escapeToken(node)}`;
 }
-export const NODE_ALL_FILTER = 'ev.node.>';
+export const NODE_ALL_FILTER = 'g.node.>';
 
 /**
- * `ev.nodeadm.<node>`: an administrator's node writes (NodeLabelsSet and NodeTaintsSet with
- * source `admin`, NodeUnschedulableSet). Apart from `ev.node.<node>` so that a node's own
+ * `g.nodeadm.<node>`: an administrator's node writes (NodeLabelsSet and NodeTaintsSet with
+ * source `admin`, NodeUnschedulableSet). Apart from `g.node.<node>` so that a node's own
  * credentials, which may publish there, cannot cordon, uncordon or re-taint it as an admin.
  */
 export function nodeAdminSubject(node: string): string {
-  return `ev.nodeadm.${escapeToken(node)}`;
+  return `g.nodeadm.${escapeToken(node)}`;
 }
 
-/** `ev.ns.<name>`: NamespaceCreated, NamespaceDeleted (admins). */
+/** `g.ns.<name>`: NamespaceCreated, NamespaceDeleted (admins). */
 export function namespaceSubject(name: string): string {
-  return `ev.ns.${escapeToken(name)}`;
+  return `g.ns.${escapeToken(name)}`;
 }
-export const NAMESPACE_ALL_FILTER = 'ev.ns.>';
+export const NAMESPACE_ALL_FILTER = 'g.ns.>';
 
-/** `ev.life.<node>`: NodeReady, NodeNotReady (controller's liveness verdicts). */
+/** `g.life.<node>`: NodeReady, NodeNotReady (controller's liveness verdicts). */
 export function lifeSubject(node: string): string {
-  return `ev.life.${escapeToken(node)}`;
+  return `g.life.${escapeToken(node)}`;
 }
 
-/** `cmd.<slot>.<node>`: PodCreate, PodDelete. */
+/** `s.<slot>.cmd.<node>`: PodCreate, PodDelete. */
 export function commandSubject(slot: number, node: string): string {
-  return `cmd.${slot}.${escapeToken(node)}`;
+  return `s.${slot}.cmd.${escapeToken(node)}`;
 }
-/** `cmd.*.<node>`: every command for one node, whatever the slot. */
+/** `s.*.cmd.>`: every command of every node (the fleet's one command reader). */
+export const COMMAND_ALL_FILTER = 's.*.cmd.>';
+/** `s.*.cmd.<node>`: every command for one node, whatever the slot. */
 export function nodeCommandFilter(node: string): string {
-  return `cmd.*.${escapeToken(node)}`;
+  return `s.*.cmd.${escapeToken(node)}`;
 }
 
-/** `ev.pod.<slot>.<node>`: PodStarted, PodReady, PodNotReady, PodFailed, PodSucceeded, PodDeleted, CommandRejected. */
+/** `s.<slot>.pod.<node>`: PodStarted, PodReady, PodNotReady, PodFailed, PodSucceeded, PodDeleted, CommandRejected. */
 export function podReportSubject(slot: number, node: string): string {
-  return `ev.pod.${slot}.${escapeToken(node)}`;
+  return `s.${slot}.pod.${escapeToken(node)}`;
 }
 
-/** `ev.podreq.<slot>.<node>`: PodDeleteRequested (admins). */
+/** `s.<slot>.podreq.<node>`: PodDeleteRequested (admins). */
 export function podRequestSubject(slot: number, node: string): string {
-  return `ev.podreq.${slot}.${escapeToken(node)}`;
+  return `s.${slot}.podreq.${escapeToken(node)}`;
 }
 
-/** `ev.clock.<slot>`: ClockTicked (the slot's controller). */
+/** `s.<slot>.clock`: ClockTicked (the slot's controller). */
 export function clockSubject(slot: number): string {
-  return `ev.clock.${slot}`;
+  return `s.${slot}.clock`;
 }
 
-/** `ev.shard.<slot>`: ShardAcquired. */
+/** `s.<slot>.shard`: ShardAcquired. */
 export function shardSubject(slot: number): string {
-  return `ev.shard.${slot}`;
+  return `s.${slot}.shard`;
 }
 
 /** `hb.<node>`: Heartbeat. */
@@ -116,37 +125,69 @@ export function heartbeatSubject(node: string): string {
 export const HEARTBEAT_ALL_FILTER = 'hb.>';
 
 /**
- * The family of an event subject: the token after `ev.` (`ev.ds.…` is `ds`, `ev.nodeadm.…` is
- * `nodeadm`), or the first token of the others (`cmd.…`, `hb.…`). Each event type belongs to one
- * (libs/events/event-table.ts).
+ * The family of an event subject: the token after the slot in `s.<slot>.<family>.…`, the token
+ * after `g.` in `g.<family>.…`, or the first token of the others (`hb.…`). Each event type belongs
+ * to one (libs/events/event-table.ts).
  */
 export type SubjectFamily = 'ds' | 'dss' | 'ns' | 'node' | 'nodeadm' | 'life' | 'pod' | 'podreq' | 'clock' | 'shard' | 'cmd' | 'hb';
 
-/** The family a subject is in, read from its tokens; any string for a subject of no family. */
-export function subjectFamilyOf(subject: string): string {
-  const dot = subject.indexOf('.');
-  const first = dot < 0 ? subject : subject.slice(0, dot);
-  if (first !== 'ev') return first;
-  const rest = subject.slice(dot + 1);
-  const next = rest.indexOf('.');
-  return next < 0 ? rest : rest.slice(0, next);
+/** The families written under a slot (`s.<slot>.<family>…`); the others but `hb` are global (`g.<family>.…`). */
+const SLOT_FAMILIES: ReadonlySet<string> = new Set(['ds', 'dss', 'cmd', 'pod', 'podreq', 'clock', 'shard']);
+
+/** Whether a family's subjects carry a slot (`s.<slot>.…`). */
+export function isSlotFamily(family: SubjectFamily): boolean {
+  return SLOT_FAMILIES.has(family);
 }
 
-/** How a family's subjects begin, for messages: `ev.ds`, `cmd`, `hb`. */
+/** The family a subject is in, read from its tokens; any string for a subject of no family. */
+export function subjectFamilyOf(subject: string): string {
+  const t = subject.split('.', 3);
+  if (t[0] === 's') return t[2] ?? '';
+  if (t[0] === 'g') return t[1] ?? '';
+  return t[0]!;
+}
+
+/** How a family's subjects begin, for messages: `s.<slot>.ds`, `g.node`, `hb`. */
 export function subjectFamilyPrefix(family: SubjectFamily): string {
-  return family === 'cmd' || family === 'hb' ? family : `ev.${family}`;
+  if (family === 'hb') return family;
+  return isSlotFamily(family) ? `s.<slot>.${family}` : `g.${family}`;
 }
 
 /**
- * The node token (still escaped) of a node-scoped subject: `ev.node.<n>`, `ev.nodeadm.<n>`,
- * `ev.life.<n>`, `ev.pod.<slot>.<n>`, `ev.podreq.<slot>.<n>`, `cmd.<slot>.<n>`, `hb.<n>`;
+ * The slot of a log subject in the slot part (`s.<slot>.…`), or undefined for a global one (`g.…`)
+ * and anything else. Cheap: a reader routes every message by it before decoding.
+ */
+export function subjectSlot(subject: string): number | undefined {
+  if (subject.charCodeAt(0) !== 115 /* s */ || subject.charCodeAt(1) !== 46 /* . */) return undefined;
+  let slot = 0;
+  let i = 2;
+  for (; i < subject.length; i++) {
+    const c = subject.charCodeAt(i);
+    if (c === 46) break;
+    if (c < 48 || c > 57) return undefined;
+    slot = slot * 10 + (c - 48);
+  }
+  return i === 2 || i === subject.length ? undefined : slot;
+}
+
+/** `s.<slot>.>`: the whole history of one slot (specs, status, commands, pod reports and requests, clock, shard). */
+export function slotFilter(slot: number): string {
+  return `s.${slot}.>`;
+}
+/** `g.>`: every global fact (nodes and their admin writes, liveness verdicts, namespaces). */
+export const GLOBAL_FILTER = 'g.>';
+/** `s.>`: every slot's history, without the global facts. */
+export const ALL_SLOTS_FILTER = 's.>';
+
+/**
+ * The node token (still escaped) of a node-scoped subject: `g.node.<n>`, `g.nodeadm.<n>`,
+ * `g.life.<n>`, `s.<slot>.pod.<n>`, `s.<slot>.podreq.<n>`, `s.<slot>.cmd.<n>`, `hb.<n>`;
  * undefined for a subject that names no node.
  */
 export function subjectNodeToken(subject: string): string | undefined {
   const t = subject.split('.');
-  if (t[0] === 'ev' && (t[1] === 'node' || t[1] === 'nodeadm' || t[1] === 'life') && t.length === 3) return t[2]!;
-  if (t[0] === 'ev' && (t[1] === 'pod' || t[1] === 'podreq') && t.length === 4) return t[3]!;
-  if (t[0] === 'cmd' && t.length === 3) return t[2]!;
+  if (t[0] === 'g' && (t[1] === 'node' || t[1] === 'nodeadm' || t[1] === 'life') && t.length === 3) return t[2]!;
+  if (t[0] === 's' && (t[2] === 'pod' || t[2] === 'podreq' || t[2] === 'cmd') && t.length === 4) return t[3]!;
   if (t[0] === 'hb' && t.length === 2) return t[1]!;
   return undefined;
 }

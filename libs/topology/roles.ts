@@ -158,7 +158,7 @@ const INBOX_ONLY = ['_INBOX.>'];
 
 /** A node's own subjects, for an agent (`*` for the fleet, which simulates them all). */
 function nodePublishes(token: string): string[] {
-  return [`ev.node.${token}`, `ev.pod.*.${token}`, `hb.${token}`];
+  return [`g.node.${token}`, `s.*.pod.${token}`, `hb.${token}`];
 }
 
 /**
@@ -200,11 +200,11 @@ export function permissionsFor(id: Identity, known: KnownIdentities): SubjectPer
       return {
         publish: {
           allow: [
-            'cmd.>',
-            'ev.dss.>',
-            'ev.clock.>',
-            'ev.shard.>',
-            'ev.life.>',
+            's.*.cmd.>',
+            's.*.dss.>',
+            's.*.clock',
+            's.*.shard',
+            'g.life.>',
             'dlq.>',
             '$JS.API.>',
             '$JS.ACK.>',
@@ -222,10 +222,10 @@ export function permissionsFor(id: Identity, known: KnownIdentities): SubjectPer
       return {
         publish: {
           allow: [
-            'ev.ds.>',
-            'ev.nodeadm.>',
-            'ev.podreq.>',
-            'ev.ns.>',
+            's.*.ds.>',
+            'g.nodeadm.>',
+            's.*.podreq.>',
+            'g.ns.>',
             '$JS.API.>',
             `$KV.${CONFIG_BUCKET}.>`,
           ],

@@ -1,5 +1,5 @@
 // Writes of v1 Namespaces: create (POST), update (PUT), patch (strategic, merge, JSON, server-side
-// apply) and delete. A namespace lives on its own subject, `ev.ns.<name>`: a create or a change of
+// apply) and delete. A namespace lives on its own subject, `g.ns.<name>`: a create or a change of
 // its labels and annotations is one NamespaceCreated, a delete deletes its DaemonSets (one
 // DaemonSetDeleted each, background propagation) and then writes NamespaceDeleted. Every write
 // states the last sequence of that subject, so two creates of one name cannot both win.

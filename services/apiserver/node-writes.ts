@@ -1,7 +1,7 @@
 // Writes of v1 Nodes (kubectl label, taint, cordon|uncordon send PATCHes; taint may PUT): the
 // patched node is translated into the admin facts the log keeps, NodeLabelsSet and
 // NodeTaintsSet with source admin and NodeUnschedulableSet, published on the node's admin subject
-// (`ev.nodeadm.<node>`, apart from the agent's `ev.node.<node>`), each stating the last sequence
+// (`g.nodeadm.<node>`, apart from the agent's `g.node.<node>`), each stating the last sequence
 // of that subject. What the agent owns (its labels, its condition taints) and what the node
 // lifecycle derives (not-ready, unreachable, unschedulable taints) is not an admin's to change.
 // Other fields of a Node (annotations, status) are not kept by the log and are ignored.

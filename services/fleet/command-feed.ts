@@ -10,10 +10,7 @@ import type { Logger } from 'pino';
 import type { Envelope, PodCommand } from '../../libs/events/types.js';
 import { subjectNode } from '../../libs/nats/authorship.js';
 import { decodeLogMessage } from '../../libs/nats/log-reader.js';
-import { LOG_STREAM, LOG_SUBJECTS } from '../../libs/topology/names.js';
-
-/** `cmd.>`: every command of every node (the literal comes from the log stream's subjects). */
-export const COMMAND_ALL_FILTER: 'cmd.>' = LOG_SUBJECTS[1];
+import { COMMAND_ALL_FILTER, LOG_STREAM } from '../../libs/topology/names.js';
 
 export interface CommandFeedOptions {
   readonly nc: NatsConnection;

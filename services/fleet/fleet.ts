@@ -4,7 +4,7 @@
 // NodeDeregistered on stop), so a controller cannot tell 10,000 fleet nodes from 10,000 agents.
 //
 // What is shared instead of per node (that is what makes 10,000 fit on one machine):
-// - ONE ordered consumer over `cmd.>` from the first registration's sequence (command-feed.ts);
+// - ONE ordered consumer over `s.*.cmd.>` from the first registration's sequence (command-feed.ts);
 //   each command goes to its node's AgentView through the agent's own `applyCommand`, so
 //   fencing (stale epochs refused) and at-most-once execution are the agent's, unchanged;
 // - ONE sim driver (one pending timer per pod transition), pods mapped back to their node;

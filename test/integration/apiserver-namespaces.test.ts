@@ -209,7 +209,7 @@ describe('API facade: namespaces, server-side apply, fieldValidation, bearer tok
     const nsEvents = await onSubject(namespaceSubject('logging'));
     assert.deepEqual(nsEvents.map((e) => e.type), ['NamespaceCreated', 'NamespaceCreated', 'NamespaceDeleted']);
     const jsm = await jetstreamManager(cluster.nc);
-    const last = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: 'ev.ds.>' });
+    const last = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: 's.*.ds.>' });
     assert.ok(last !== null && last.seq < nsEvents[2]!.seq);
     assert.deepEqual(status(await call('DELETE', '/api/v1/namespaces/logging')), [404, 'NotFound', 'namespaces "logging" not found']);
     // The pods of its DaemonSets go too.

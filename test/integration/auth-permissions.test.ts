@@ -348,9 +348,9 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
     });
 
     const ownWrites: readonly { readonly name: string; readonly subject: string; readonly event: AnyEvent }[] = [
-      { name: 'NodeRegistered on ev.node.node-a', subject: nodeSubject(A), event: EVENT_SAMPLES.NodeRegistered },
-      { name: 'NodeTaintsSet (source agent) on ev.node.node-a', subject: nodeSubject(A), event: agentTaints(A) },
-      { name: 'PodStarted on ev.pod.5.node-a', subject: podReportSubject(SLOT, A), event: EVENT_SAMPLES.PodStarted },
+      { name: 'NodeRegistered on g.node.node-a', subject: nodeSubject(A), event: EVENT_SAMPLES.NodeRegistered },
+      { name: 'NodeTaintsSet (source agent) on g.node.node-a', subject: nodeSubject(A), event: agentTaints(A) },
+      { name: 'PodStarted on s.5.pod.node-a', subject: podReportSubject(SLOT, A), event: EVENT_SAMPLES.PodStarted },
     ];
     for (const c of ownWrites) {
       it(`publishes ${c.name}`, async () => {
@@ -358,7 +358,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
       });
     }
 
-    it('reads its own commands through its named consumer (a PodCreate the controller wrote on cmd.5.node-a)', async () => {
+    it('reads its own commands through its named consumer (a PodCreate the controller wrote on s.5.cmd.node-a)', async () => {
       const seen: Envelope[] = [];
       const reader = await openLogReader({
         nc: agentA.nc,
@@ -372,7 +372,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
       await eventually(() => seen.length > 0, { message: 'the PodCreate delivered to agent A' });
       assert.deepEqual(
         seen.map((e) => ({ seq: e.seq, subject: e.subject, event: e.event })),
-        [{ seq, subject: 'cmd.5.node-a', event: EVENT_SAMPLES.PodCreate }],
+        [{ seq, subject: 's.5.cmd.node-a', event: EVENT_SAMPLES.PodCreate }],
       );
       assert.deepEqual(agentA.violations, []);
       // Its consumer goes with it; the guard tests below open node-a's reader afresh.
@@ -386,16 +386,16 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
     });
 
     const forged: readonly { readonly name: string; readonly subject: string; readonly event: AnyEvent }[] = [
-      { name: 'a NodeTaintsSet on ev.node.node-b', subject: nodeSubject(B), event: agentTaints(B) },
-      { name: 'a NodeRegistered on ev.node.node-b', subject: nodeSubject(B), event: forNode(EVENT_SAMPLES.NodeRegistered, B) },
-      { name: 'a pod report (PodFailed) on ev.pod.5.node-b', subject: podReportSubject(SLOT, B), event: forNode(EVENT_SAMPLES.PodFailed, B) },
-      { name: 'an admin taint on its own node (ev.nodeadm.node-a)', subject: nodeAdminSubject(A), event: adminTaints(A) },
-      { name: 'an admin cordon of its own node (ev.nodeadm.node-a)', subject: nodeAdminSubject(A), event: EVENT_SAMPLES.NodeUnschedulableSet },
-      { name: 'a DaemonSetApplied on ev.ds.5.kube-system.fluentd', subject: dsSubject(SLOT, DS.namespace, DS.name), event: EVENT_SAMPLES.DaemonSetApplied },
-      { name: 'a command to itself (PodCreate on cmd.5.node-a)', subject: commandSubject(SLOT, A), event: EVENT_SAMPLES.PodCreate },
-      { name: 'a command to node-b (PodDelete on cmd.5.node-b)', subject: commandSubject(SLOT, B), event: forNode(EVENT_SAMPLES.PodDelete, B) },
-      { name: 'a liveness verdict (NodeNotReady on ev.life.node-b)', subject: lifeSubject(B), event: forNode(EVENT_SAMPLES.NodeNotReady, B) },
-      { name: 'a pod delete request (ev.podreq.5.node-b)', subject: podRequestSubject(SLOT, B), event: forNode(EVENT_SAMPLES.PodDeleteRequested, B) },
+      { name: 'a NodeTaintsSet on g.node.node-b', subject: nodeSubject(B), event: agentTaints(B) },
+      { name: 'a NodeRegistered on g.node.node-b', subject: nodeSubject(B), event: forNode(EVENT_SAMPLES.NodeRegistered, B) },
+      { name: 'a pod report (PodFailed) on s.5.pod.node-b', subject: podReportSubject(SLOT, B), event: forNode(EVENT_SAMPLES.PodFailed, B) },
+      { name: 'an admin taint on its own node (g.nodeadm.node-a)', subject: nodeAdminSubject(A), event: adminTaints(A) },
+      { name: 'an admin cordon of its own node (g.nodeadm.node-a)', subject: nodeAdminSubject(A), event: EVENT_SAMPLES.NodeUnschedulableSet },
+      { name: 'a DaemonSetApplied on s.5.ds.kube-system.fluentd', subject: dsSubject(SLOT, DS.namespace, DS.name), event: EVENT_SAMPLES.DaemonSetApplied },
+      { name: 'a command to itself (PodCreate on s.5.cmd.node-a)', subject: commandSubject(SLOT, A), event: EVENT_SAMPLES.PodCreate },
+      { name: 'a command to node-b (PodDelete on s.5.cmd.node-b)', subject: commandSubject(SLOT, B), event: forNode(EVENT_SAMPLES.PodDelete, B) },
+      { name: 'a liveness verdict (NodeNotReady on g.life.node-b)', subject: lifeSubject(B), event: forNode(EVENT_SAMPLES.NodeNotReady, B) },
+      { name: 'a pod delete request (s.5.podreq.node-b)', subject: podRequestSubject(SLOT, B), event: forNode(EVENT_SAMPLES.PodDeleteRequested, B) },
     ];
     for (const c of forged) {
       it(`cannot publish ${c.name}`, async () => {
@@ -403,7 +403,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
       });
     }
 
-    const subscriptions = [nodeCommandFilter(B), '_INBOX.>', `${agentInboxPrefix(B)}.>`, 'ev.>'];
+    const subscriptions = [nodeCommandFilter(B), '_INBOX.>', `${agentInboxPrefix(B)}.>`, 'g.>', 's.>'];
     for (const subject of subscriptions) {
       it(`cannot subscribe to ${subject}`, async () => {
         await assertSubscribeRefused(agentA, subject);
@@ -454,7 +454,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
     const smuggled: readonly { readonly name: string; readonly config: Record<string, unknown> }[] = [
       { name: "node-b's filter in the body", config: { name: agentConsumerName(A), filter_subject: nodeCommandFilter(B) } },
       { name: 'no filter in the body (the whole log)', config: { name: agentConsumerName(A) } },
-      { name: "a wider filter in the body ('cmd.>')", config: { name: agentConsumerName(A), filter_subject: 'cmd.>' } },
+      { name: "a wider filter in the body ('s.*.cmd.>')", config: { name: agentConsumerName(A), filter_subject: 's.*.cmd.>' } },
       { name: "node-b's filter in filter_subjects", config: { name: agentConsumerName(A), filter_subjects: [nodeCommandFilter(B)] } },
     ];
     for (const c of smuggled) {
@@ -628,19 +628,19 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
   });
 
   describe('the controller', () => {
-    it('publishes a command (PodDelete on cmd.5.node-b)', async () => {
+    it('publishes a command (PodDelete on s.5.cmd.node-b)', async () => {
       await assertWriteAccepted(controller, commandSubject(SLOT, B), forNode(EVENT_SAMPLES.PodDelete, B));
     });
 
-    it('publishes a liveness verdict (NodeNotReady on ev.life.node-b)', async () => {
+    it('publishes a liveness verdict (NodeNotReady on g.life.node-b)', async () => {
       await assertWriteAccepted(controller, lifeSubject(B), forNode(EVENT_SAMPLES.NodeNotReady, B));
     });
 
     const refused: readonly { readonly name: string; readonly subject: string; readonly event: AnyEvent }[] = [
       { name: 'a DaemonSet spec (ev.ds.…)', subject: dsSubject(SLOT, DS.namespace, DS.name), event: EVENT_SAMPLES.DaemonSetApplied },
-      { name: 'a node event (ev.node.node-a)', subject: nodeSubject(A), event: agentTaints(A) },
-      { name: 'an admin node write (ev.nodeadm.node-a)', subject: nodeAdminSubject(A), event: adminTaints(A) },
-      { name: 'a pod report (ev.pod.5.node-a)', subject: podReportSubject(SLOT, A), event: EVENT_SAMPLES.PodReady },
+      { name: 'a node event (g.node.node-a)', subject: nodeSubject(A), event: agentTaints(A) },
+      { name: 'an admin node write (g.nodeadm.node-a)', subject: nodeAdminSubject(A), event: adminTaints(A) },
+      { name: 'a pod report (s.5.pod.node-a)', subject: podReportSubject(SLOT, A), event: EVENT_SAMPLES.PodReady },
     ];
     for (const c of refused) {
       it(`cannot write ${c.name}`, async () => {
@@ -668,20 +668,20 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
   });
 
   describe('the admin', () => {
-    it('applies a DaemonSet (DaemonSetApplied on ev.ds.5.kube-system.fluentd)', async () => {
+    it('applies a DaemonSet (DaemonSetApplied on s.5.ds.kube-system.fluentd)', async () => {
       await assertWriteAccepted(admin, dsSubject(SLOT, DS.namespace, DS.name), { ...EVENT_SAMPLES.DaemonSetApplied, data: { ...EVENT_SAMPLES.DaemonSetApplied.data, generation: 2 } });
     });
 
-    it('taints and cordons a node on ev.nodeadm.node-a', async () => {
+    it('taints and cordons a node on g.nodeadm.node-a', async () => {
       await assertWriteAccepted(admin, nodeAdminSubject(A), adminTaints(A));
       await assertWriteAccepted(admin, nodeAdminSubject(A), EVENT_SAMPLES.NodeUnschedulableSet);
     });
 
     const refused: readonly { readonly name: string; readonly subject: string; readonly event: AnyEvent }[] = [
-      { name: "a node's own event (ev.node.node-a)", subject: nodeSubject(A), event: agentTaints(A) },
-      { name: 'a command (cmd.5.node-a)', subject: commandSubject(SLOT, A), event: EVENT_SAMPLES.PodCreate },
-      { name: 'a pod report (ev.pod.5.node-a)', subject: podReportSubject(SLOT, A), event: EVENT_SAMPLES.PodReady },
-      { name: 'a liveness verdict (ev.life.node-a)', subject: lifeSubject(A), event: EVENT_SAMPLES.NodeReady },
+      { name: "a node's own event (g.node.node-a)", subject: nodeSubject(A), event: agentTaints(A) },
+      { name: 'a command (s.5.cmd.node-a)', subject: commandSubject(SLOT, A), event: EVENT_SAMPLES.PodCreate },
+      { name: 'a pod report (s.5.pod.node-a)', subject: podReportSubject(SLOT, A), event: EVENT_SAMPLES.PodReady },
+      { name: 'a liveness verdict (g.life.node-a)', subject: lifeSubject(A), event: EVENT_SAMPLES.NodeReady },
     ];
     for (const c of refused) {
       it(`cannot publish ${c.name}`, async () => {
@@ -776,7 +776,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
       }
     }
 
-    it("node-a's agent still reads its consumer and receives the next command (a PodDelete on cmd.5.node-a); the fleet's own command feed sees it too", async () => {
+    it("node-a's agent still reads its consumer and receives the next command (a PodDelete on s.5.cmd.node-a); the fleet's own command feed sees it too", async () => {
       const own = await agentA.jsm.consumers.info(LOG_STREAM, consumer);
       assert.deepEqual({ created: own.created, filter: own.config.filter_subject }, { created: made.created, filter: nodeCommandFilter(A) });
       const mark = seenByA.length;
@@ -791,7 +791,7 @@ describe('bus permissions: per-role nkeys from auth.conf (issue #8)', { skip: ow
         await eventually(() => seenByA.length > mark && seenByFleet.length > 0, { message: 'the PodDelete delivered to agent A and to the fleet' });
         assert.deepEqual(
           seenByA.slice(mark).map((e) => ({ seq: e.seq, subject: e.subject, event: e.event })),
-          [{ seq, subject: 'cmd.5.node-a', event }],
+          [{ seq, subject: 's.5.cmd.node-a', event }],
         );
         assert.deepEqual(seenByFleet, [{ node: A, seq }]);
         assert.deepEqual((await consumerState()).created, made.created);

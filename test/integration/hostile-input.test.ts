@@ -98,7 +98,7 @@ const HOSTILE: readonly Hostile[] = [
   {
     name: 'a PodCreate for a node named by a lone surrogate (no UTF-8 form)',
     // What a hostile writer publishes: escapeToken itself refuses lone surrogates.
-    subject: 'cmd.1.%EF%BF%BD',
+    subject: 's.1.cmd.%EF%BF%BD',
     data: encodeValue({ ...EVENT_SAMPLES.PodCreate, data: { ...EVENT_SAMPLES.PodCreate.data, slot: 1, node: '\ud800' } }),
     reason: 'wrong-author',
   },
@@ -110,7 +110,7 @@ const HOSTILE: readonly Hostile[] = [
   },
   { name: 'a v99 event', subject: lifeSubject('n1'), data: encodeValue({ type: 'NodeReady', v: 99, data: { node: 'n1' } }), reason: 'unsupported-version' },
   { name: 'a Heartbeat on the log', subject: nodeSubject('n1'), data: encodeEvent({ type: 'Heartbeat', v: 1, data: { node: 'n1', incarnation: 'inc-1', sentMs: 1 } }), reason: 'wrong-stream' },
-  { name: 'a subject token that does not unescape', subject: 'ev.life.%ZZ', data: encodeEvent({ type: 'NodeReady', v: 1, data: { node: '%ZZ' } }), reason: 'wrong-author' },
+  { name: 'a subject token that does not unescape', subject: 'g.life.%ZZ', data: encodeEvent({ type: 'NodeReady', v: 1, data: { node: '%ZZ' } }), reason: 'wrong-author' },
   {
     name: "an agent uncordons itself (NodeUnschedulableSet on its own ev.node subject, not the admins' ev.nodeadm)",
     subject: nodeSubject('n1'),

@@ -99,12 +99,12 @@ describe('what may be repeated (table)', () => {
     ['direct get', '$JS.API.DIRECT.GET.DS_LOG', true],
     ['consumer create (named)', '$JS.API.CONSUMER.CREATE.DS_LOG.rd_x', true],
     ['a pull (its replies come to a subscription, not to request)', '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.rd_x', false],
-    ['a publish without an id', 'ev.ds.1.default.x', false],
+    ['a publish without an id', 's.1.ds.default.x', false],
   ];
   for (const [what, subject, expected] of cases) {
     it(`${what}: ${expected ? 'repeated' : 'sent once'}`, () => assert.equal(mayRepeat(subject, undefined), expected));
   }
-  it('a publish with a Nats-Msg-Id: repeated', () => assert.equal(mayRepeat('ev.ds.1.default.x', { timeout: 1, headers: withId }), true));
+  it('a publish with a Nats-Msg-Id: repeated', () => assert.equal(mayRepeat('s.1.ds.default.x', { timeout: 1, headers: withId }), true));
   it('transient: timeouts and no responders, also as a cause; not a permission error', () => {
     assert.deepEqual(
       [new Error('timeout'), Object.assign(new Error('x', { cause: Object.assign(new Error('no responders: a'), { name: 'NoRespondersError' }) })), new Error('Permissions Violation for Publish to "x"')].map(transient),

@@ -121,7 +121,7 @@ describe('a full JetStream store', { skip }, () => {
 
   it('a refused publish is a StoreFullError that names the stream, how full the account is, and what to do', async () => {
     await fillUp(nc);
-    const err = await publishEvent(jetstream(nc), { subject: 'ev.node.n1', event: EVENT_SAMPLES.NodeRegistered }).then(
+    const err = await publishEvent(jetstream(nc), { subject: 'g.node.n1', event: EVENT_SAMPLES.NodeRegistered }).then(
       () => assert.fail('the full store took the write'),
       (e: unknown) => e,
     );
@@ -142,7 +142,7 @@ describe('a full JetStream store', { skip }, () => {
     const refusals = 100;
     await Promise.all(
       Array.from({ length: refusals }, (_, i) =>
-        publishEvent(js, { subject: `ev.node.n${i}`, event: EVENT_SAMPLES.NodeRegistered }).catch((err: unknown) => log.warn({ err, i }, 'publish failed')),
+        publishEvent(js, { subject: `g.node.n${i}`, event: EVENT_SAMPLES.NodeRegistered }).catch((err: unknown) => log.warn({ err, i }, 'publish failed')),
       ),
     );
     await eventually(() => assert.ok(out.some((s) => s.includes('repeated')), out.join('')), { timeoutMs: 5_000 });

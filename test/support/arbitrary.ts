@@ -49,7 +49,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
   '>',
   'a.b',
   'a.*.>',
-  'ev.node.>',
+  'g.node.>',
   'a b',
   '\t',
   '\r\n',

@@ -16,8 +16,8 @@ describe('permissionRefusal', () => {
   const cases: readonly [string, unknown, PermissionRefusal | undefined][] = [
     [
       'a request to a forbidden subject (RequestError caused by a PermissionViolationError)',
-      new RequestError(publishText('ev.ds.5.default.web'), { cause: new PermissionViolationError(publishText('ev.ds.5.default.web'), 'publish', 'ev.ds.5.default.web') }),
-      { operation: 'publish', subject: 'ev.ds.5.default.web' },
+      new RequestError(publishText('s.5.ds.default.web'), { cause: new PermissionViolationError(publishText('s.5.ds.default.web'), 'publish', 's.5.ds.default.web') }),
+      { operation: 'publish', subject: 's.5.ds.default.web' },
     ],
     [
       "a request whose reply subscription is forbidden (an agent's credentials without its inbox prefix)",
@@ -46,7 +46,7 @@ describe('busRefusal: what dsctl prints (exit 1)', () => {
     `Error from server (Forbidden): the bus refused this read (${what}): the credentials in use may not do it${why}; a viewer's or an admin's credentials may (dsctl auth list)`;
   const write = (what: string): string => `Error from server (Forbidden): the bus refused this write (${what}): the credentials in use may not do it; an admin's credentials may (dsctl auth list)`;
   const cases: readonly [string, PermissionRefusal, string][] = [
-    ['a DaemonSet write', { operation: 'publish', subject: 'ev.ds.5.default.web' }, write('ev.ds.5.default.web')],
+    ['a DaemonSet write', { operation: 'publish', subject: 's.5.ds.default.web' }, write('s.5.ds.default.web')],
     ['a topology setting (KV put)', { operation: 'publish', subject: '$KV.ds_config.slots' }, write('$KV.ds_config.slots')],
     ['creating a stream', { operation: 'publish', subject: '$JS.API.STREAM.CREATE.DS_LOG' }, write('$JS.API.STREAM.CREATE.DS_LOG')],
     ['purging the log', { operation: 'publish', subject: '$JS.API.STREAM.PURGE.DS_LOG' }, write('$JS.API.STREAM.PURGE.DS_LOG')],

@@ -38,6 +38,8 @@ import {
   subjectFamilyOf,
   subjectFamilyPrefix,
   subjectNodeToken,
+  subjectSlot,
+  isSlotFamily,
 } from '../../libs/topology/mod.js';
 import { routeEvent } from '../../services/controller/fold-routing.js';
 import { EVENT_SAMPLES, EVENT_SAMPLE_LIST } from '../support/event-samples.js';
@@ -117,7 +119,10 @@ describe('event table: nodes and families against the subject builders', () => {
     const subject = subjectOf(e);
     it(`${label(e)}: family ${eventFamily(e)} is the family of ${subject}`, () => {
       assert.equal(subjectFamilyOf(subject), eventFamily(e));
-      assert.ok(subject.startsWith(`${subjectFamilyPrefix(eventFamily(e))}.`), subject);
+      const generic = subject.replace(/^s\.\d+\./, 's.<slot>.');
+      const prefix = subjectFamilyPrefix(eventFamily(e));
+      assert.ok(generic === prefix || generic.startsWith(`${prefix}.`), `${subject} begins with ${prefix}`);
+      assert.equal(subjectSlot(subject) !== undefined, isSlotFamily(eventFamily(e)), `${subject}: a slot subject iff a slot family`);
     });
 
     const token = subjectNodeToken(subject);

@@ -108,7 +108,7 @@ function ownSubject(e: AnyEvent): string {
 }
 
 /** Subjects that name no readable node or the wrong shape of one. */
-const GARBAGE_SUBJECTS: readonly string[] = ['ev.node.%ZZ', 'ev.node.%C3', 'ev.node', 'ev.pod.1', 'cmd.1', 'ev.pod.1.a.b', 'hb', 'ev.node.a.b', 'cmd.x.%2'];
+const GARBAGE_SUBJECTS: readonly string[] = ['g.node.%ZZ', 'g.node.%C3', 'g.node', 's.1.pod', 's.1.cmd', 's.1.pod.a.b', 'hb', 'g.node.a.b', 's.x.cmd.%2', 'ev.node.a', 'cmd.1.a'];
 
 /** A JetStream message as decodeLogMessage reads it (data, subject, seq, stream time): no bus here. */
 function logMessage(data: Uint8Array, subject: string, seq: number): JsMsg {
@@ -213,16 +213,16 @@ function check(bytes: Uint8Array, rng: Rng, label: string): DecodeResult {
     assert.equal(l.ok, false, `${label}: ${event.type} about ${JSON.stringify(node)} accepted on ${subject}`);
     // In its own subject family but about another node (authorship), or in another family.
     assert.equal(!l.ok && classifyReason(l.reason), familyOfSubject(subject) === familyOfSubject(own) ? 'wrong-author' : 'wrong-subject', label);
-  } else if (subject.startsWith('ev.node.') && subject.split('.').length === 3 && !subject.includes('%')) {
+  } else if (subject.startsWith('g.node.') && subject.split('.').length === 3 && !subject.includes('%')) {
     assert.equal(l.ok, false, `${label}: ${event.type} accepted on a node's subject ${subject}`);
   }
   return r;
 }
 
-/** `ev.<family>.…` → family; `cmd.…`, `hb.…` → cmd, hb. */
+/** `s.<slot>.<family>.…`, `g.<family>.…` → family; `hb.…` → hb. */
 function familyOfSubject(subject: string): string {
-  const [first, second] = subject.split('.');
-  return first === 'ev' ? (second ?? '') : (first ?? '');
+  const [first, second, third] = subject.split('.');
+  return first === 's' ? (third ?? '') : first === 'g' ? (second ?? '') : (first ?? '');
 }
 
 function encodeOrUndefined(value: unknown): Uint8Array | undefined {
@@ -356,11 +356,11 @@ describe('fuzz: hostile identities in events', () => {
   it(
     'a node name with a leading U+FEFF cannot speak for the node without it',
     () => {
-      // An agent allowed to publish on ev.node.%EF%BB%BFnode-1 (its own node "\ufeffnode-1")
+      // An agent allowed to publish on g.node.%EF%BB%BFnode-1 (its own node "\ufeffnode-1")
       // must not be able to deregister node-1.
       const forged: AnyEvent = { type: 'NodeDeregistered', v: 1, data: { node: 'node-1', incarnation: 'i' } };
       const subject = nodeSubject('\ufeffnode-1');
-      assert.equal(subject, 'ev.node.%EF%BB%BFnode-1');
+      assert.equal(subject, 'g.node.%EF%BB%BFnode-1');
       assert.equal(decodeLogMessage(logMessage(encodeEvent(forged), subject, 1)).ok, false);
     },
   );
@@ -369,7 +369,7 @@ describe('fuzz: hostile identities in events', () => {
     'a refusal for a subject with control characters quotes the subject escaped',
     () => {
       const event: AnyEvent = { type: 'NodeReady', v: 1, data: { node: 'n1' } };
-      const r = decodeLogMessage(logMessage(encodeEvent(event), 'ev.life.n\u0001\u007f', 1));
+      const r = decodeLogMessage(logMessage(encodeEvent(event), 'g.life.n\u0001\u007f', 1));
       assert.equal(r.ok, false);
       assert.ok(!r.ok && !CONTROL.test(r.reason), !r.ok ? JSON.stringify(r.reason) : '');
     },
@@ -392,10 +392,10 @@ describe('reject counters', () => {
     { reason: 'PodReady: unsupported version 3 (current: 1)', cls: 'unsupported-version' },
     { reason: 'PodCreate v1: data.pod.name: expected string', cls: 'invalid' },
     { reason: 'NodeLabelsSet v1: data.labels: more than 1000 entries', cls: 'invalid' },
-    { reason: 'NodeDeregistered on ev.node.n1 names another node than its subject', cls: 'wrong-author' },
-    { reason: 'NodeUnschedulableSet on "ev.node.n1": it belongs on ev.nodeadm.…', cls: 'wrong-subject' },
-    { reason: 'NodeTaintsSet (source admin) on "ev.node.n1": it belongs on ev.nodeadm.…', cls: 'wrong-subject' },
-    { reason: 'PodCreate on "ev.pod.3.n1": it belongs on cmd.…', cls: 'wrong-subject' },
+    { reason: 'NodeDeregistered on g.node.n1 names another node than its subject', cls: 'wrong-author' },
+    { reason: 'NodeUnschedulableSet on "g.node.n1": it belongs on g.nodeadm.…', cls: 'wrong-subject' },
+    { reason: 'NodeTaintsSet (source admin) on "g.node.n1": it belongs on g.nodeadm.…', cls: 'wrong-subject' },
+    { reason: 'PodCreate on "s.3.pod.n1": it belongs on s.<slot>.cmd.…', cls: 'wrong-subject' },
     { reason: 'Heartbeat does not belong on the log', cls: 'wrong-stream' },
     { reason: 'something new', cls: 'other' },
     { reason: '', cls: 'other' },
@@ -413,7 +413,7 @@ describe('reject counters', () => {
     assert.equal(counters.count('not MessagePack: a'), 'not-msgpack');
     counters.count('not MessagePack: b');
     counters.count('PodCreate v1: data.node: must not be empty');
-    counters.count('NodeReady on ev.life.x names another node than its subject');
+    counters.count('NodeReady on g.life.x names another node than its subject');
     assert.deepEqual(counters.snapshot(), { 'not-msgpack': 2, invalid: 1, 'wrong-author': 1 });
     assert.equal(counters.total(), 4);
   });

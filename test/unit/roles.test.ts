@@ -50,11 +50,11 @@ const ID: Readonly<Record<Role, Identity>> = {
 
 describe('matches (the matcher these tests use)', () => {
   const cases: readonly [string, string, boolean][] = [
-    ['cmd.*.node-a', 'cmd.5.node-a', true],
-    ['cmd.*.node-a', 'cmd.5.node-b', false],
-    ['cmd.*.node-a', 'cmd.5.node-a.x', false],
-    ['ev.>', 'ev.node.node-a', true],
-    ['ev.>', 'ev', false],
+    ['s.*.cmd.node-a', 's.5.cmd.node-a', true],
+    ['s.*.cmd.node-a', 's.5.cmd.node-b', false],
+    ['s.*.cmd.node-a', 's.5.cmd.node-a.x', false],
+    ['g.>', 'g.node.node-a', true],
+    ['g.>', 'g', false],
     ['hb.node-a', 'hb.node-a', true],
     ['hb.node-a', 'hb.node-ab', false],
   ];
@@ -66,15 +66,15 @@ describe('permissionsFor: an agent', () => {
     assert.deepEqual(permissionsFor(AGENT_A, KNOWN), {
       publish: {
         allow: [
-          'ev.node.node-a',
-          'ev.pod.*.node-a',
+          'g.node.node-a',
+          's.*.pod.node-a',
           'hb.node-a',
           '$JS.API.INFO',
           '$JS.API.STREAM.INFO.DS_LOG',
           '$JS.API.STREAM.INFO.KV_ds_config',
           '$JS.API.DIRECT.GET.KV_ds_config.>',
           '$JS.API.STREAM.MSG.GET.KV_ds_config',
-          '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.cmd.*.node-a',
+          '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.s.*.cmd.node-a',
           '$JS.API.CONSUMER.MSG.NEXT.DS_LOG.cmd_node-a',
           '$JS.API.CONSUMER.INFO.DS_LOG.cmd_node-a',
           '$JS.API.CONSUMER.DELETE.DS_LOG.cmd_node-a',
@@ -90,12 +90,12 @@ describe('permissionsFor: an agent', () => {
     assert.equal(agentConsumerName(node), `cmd_${token}`);
     assert.equal(agentInboxPrefix(node), `_INBOX_node.${token}`);
     const p = permissionsFor({ role: 'agent', node }, { nodes: [node] });
-    assert.deepEqual(p.publish.allow.slice(0, 3), [`ev.node.${token}`, `ev.pod.*.${token}`, `hb.${token}`]);
+    assert.deepEqual(p.publish.allow.slice(0, 3), [`g.node.${token}`, `s.*.pod.${token}`, `hb.${token}`]);
     assert.deepEqual(p.subscribe.allow, [`_INBOX_node.${token}.>`]);
-    assert.ok(p.publish.allow.includes(`$JS.API.CONSUMER.CREATE.DS_LOG.cmd_${token}.cmd.*.${token}`));
+    assert.ok(p.publish.allow.includes(`$JS.API.CONSUMER.CREATE.DS_LOG.cmd_${token}.s.*.cmd.${token}`));
     // The dotted name must not open the subjects of a node called `ip-10-0-0-1`.
     assert.equal(allows(p.publish, 'hb.ip-10-0-0-1'), false);
-    assert.equal(allows(p.publish, 'ev.node.ip-10-0-0-1'), false);
+    assert.equal(allows(p.publish, 'g.node.ip-10-0-0-1'), false);
   });
 
   it('an agent identity without a node is refused', () => {
@@ -178,21 +178,21 @@ describe("consumerGuard: the agents' command consumers (issue #8)", () => {
 describe('permissionsFor: who may publish where', () => {
   // One row per subject, one column per role: admin, apiserver, controller, agent (node-a), fleet, viewer.
   const table: readonly [string, string, readonly [boolean, boolean, boolean, boolean, boolean, boolean]][] = [
-    ['a DaemonSet spec', 'ev.ds.5.kube-system.fluentd', [true, true, false, false, false, false]],
-    ['a namespace', 'ev.ns.logging', [true, true, false, false, false, false]],
-    ['an admin node write', 'ev.nodeadm.node-a', [true, true, false, false, false, false]],
-    ['a pod delete request', 'ev.podreq.5.node-a', [true, true, false, false, false, false]],
-    ["node-a's own event", 'ev.node.node-a', [false, false, false, true, true, false]],
-    ["node-b's event", 'ev.node.node-b', [false, false, false, false, true, false]],
-    ["node-a's pod report", 'ev.pod.5.node-a', [false, false, false, true, true, false]],
-    ["node-b's pod report", 'ev.pod.5.node-b', [false, false, false, false, true, false]],
+    ['a DaemonSet spec', 's.5.ds.kube-system.fluentd', [true, true, false, false, false, false]],
+    ['a namespace', 'g.ns.logging', [true, true, false, false, false, false]],
+    ['an admin node write', 'g.nodeadm.node-a', [true, true, false, false, false, false]],
+    ['a pod delete request', 's.5.podreq.node-a', [true, true, false, false, false, false]],
+    ["node-a's own event", 'g.node.node-a', [false, false, false, true, true, false]],
+    ["node-b's event", 'g.node.node-b', [false, false, false, false, true, false]],
+    ["node-a's pod report", 's.5.pod.node-a', [false, false, false, true, true, false]],
+    ["node-b's pod report", 's.5.pod.node-b', [false, false, false, false, true, false]],
     ["node-a's heartbeat", 'hb.node-a', [false, false, false, true, true, false]],
     ["node-b's heartbeat", 'hb.node-b', [false, false, false, false, true, false]],
-    ['a command', 'cmd.5.node-a', [false, false, true, false, false, false]],
-    ['a liveness verdict', 'ev.life.node-a', [false, false, true, false, false, false]],
-    ['a DaemonSet status', 'ev.dss.5.kube-system.fluentd', [false, false, true, false, false, false]],
-    ['a clock tick', 'ev.clock.5', [false, false, true, false, false, false]],
-    ['a shard acquisition', 'ev.shard.5', [false, false, true, false, false, false]],
+    ['a command', 's.5.cmd.node-a', [false, false, true, false, false, false]],
+    ['a liveness verdict', 'g.life.node-a', [false, false, true, false, false, false]],
+    ['a DaemonSet status', 's.5.dss.kube-system.fluentd', [false, false, true, false, false, false]],
+    ['a clock tick', 's.5.clock', [false, false, true, false, false, false]],
+    ['a shard acquisition', 's.5.shard', [false, false, true, false, false, false]],
     ['a dead letter', 'dlq.controller', [false, false, true, false, false, false]],
     ['a topology setting', '$KV.ds_config.slots', [true, true, true, false, false, false]],
     ['a lease', '$KV.ds_leases.slot.5', [false, false, true, false, false, false]],
@@ -204,8 +204,8 @@ describe('permissionsFor: who may publish where', () => {
     ['rewriting the dead letters', '$JS.API.STREAM.UPDATE.DS_DLQ', [false, false, false, false, false, false]],
     ['creating the log (topology)', '$JS.API.STREAM.CREATE.DS_LOG', [true, true, true, false, false, false]],
     // An agent's command consumer is its own: nobody else may create, pull from, delete or move it.
-    ["node-a's consumer over node-a's commands", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.cmd.*.node-a', [false, false, false, true, false, false]],
-    ["node-a's consumer over node-b's commands", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.cmd.*.node-b', [false, false, false, false, false, false]],
+    ["node-a's consumer over node-a's commands", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.s.*.cmd.node-a', [false, false, false, true, false, false]],
+    ["node-a's consumer over node-b's commands", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a.s.*.cmd.node-b', [false, false, false, false, false, false]],
     ["node-a's consumer with no filter token", '$JS.API.CONSUMER.CREATE.DS_LOG.cmd_node-a', [false, false, false, false, false, false]],
     ["node-a's consumer as a legacy durable", '$JS.API.CONSUMER.DURABLE.CREATE.DS_LOG.cmd_node-a', [false, false, false, false, false, false]],
     ['a consumer named in the body only (legacy create)', '$JS.API.CONSUMER.CREATE.DS_LOG', [false, false, false, false, false, false]],
@@ -245,7 +245,7 @@ describe('permissionsFor: who may subscribe where', () => {
     ['_INBOX.abc.1', [true, true, true, false, true, true]],
     ['_INBOX_node.node-a.abc.1', [true, true, true, true, false, false]],
     ['_INBOX_node.node-b.abc.1', [true, true, true, false, false, false]],
-    ['cmd.5.node-b', [true, true, true, false, false, false]],
+    ['s.5.cmd.node-b', [true, true, true, false, false, false]],
     ['hb.node-b', [true, true, true, false, false, false]],
     ['dlq.x', [true, true, true, false, false, false]],
     ['$KV.ds_config.slots', [true, true, true, false, false, false]],

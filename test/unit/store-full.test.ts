@@ -28,10 +28,10 @@ describe('storeRefusal', () => {
 describe('StoreFullError', () => {
   it('the account limit: how much of it is used, and to raise it', () => {
     const cause = apiError(400, 10002, 'resource limits exceeded for account');
-    const err = new StoreFullError('ev.node.n1', storeRefusal(cause)!, { accountBytes: 1_021_190, accountLimitBytes: 1_048_576, stream: { name: 'DS_LOG', bytes: 900_000, messages: 30, maxBytes: -1, maxMsgs: -1 } }, cause);
+    const err = new StoreFullError('g.node.n1', storeRefusal(cause)!, { accountBytes: 1_021_190, accountLimitBytes: 1_048_576, stream: { name: 'DS_LOG', bytes: 900_000, messages: 30, maxBytes: -1, maxMsgs: -1 } }, cause);
     assert.equal(
       err.message,
-      "JetStream refused to store a message on ev.node.n1 (stream DS_LOG): resource limits exceeded for account (10002): the account's JetStream storage is full: it uses 997 KiB of its limit of 1 MiB. To go on: raise the account's JetStream limit (max_file in the account's jetstream block of the server configuration), or free space in the account's streams",
+      "JetStream refused to store a message on g.node.n1 (stream DS_LOG): resource limits exceeded for account (10002): the account's JetStream storage is full: it uses 997 KiB of its limit of 1 MiB. To go on: raise the account's JetStream limit (max_file in the account's jetstream block of the server configuration), or free space in the account's streams",
     );
   });
 

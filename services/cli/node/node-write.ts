@@ -1,5 +1,5 @@
 // Writing a node's admin facts with optimistic concurrency: the last sequence of the node's admin
-// subject (`ev.nodeadm.<node>`, apart from the agent's own `ev.node.<node>`) is read before the
+// subject (`g.nodeadm.<node>`, apart from the agent's own `g.node.<node>`) is read before the
 // state is folded, and the write expects it, so another admin's change made in between is a
 // Conflict instead of a lost update.
 
