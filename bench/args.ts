@@ -26,7 +26,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME[,NAMEâ€
   --quick               small sizes (the whole run in about 3 minutes on 2 cores)
   --scenario NAME       run only these: ${SCENARIOS.join(', ')} (the baseline is always measured first)
   --nodes N             node count of converge, react, rollout, steady, cli, handover and shards
-  --runs N              runs of converge, rollout, replay, shards and baseline; trials of handover
+  --runs N              runs of converge, rollout, replay, shards and baseline; kill -9 trials of
+                        handover and shards
   --baseline-messages N messages per baseline run
   --out DIR             where <scenario>.json goes (default bench/results)
   --profile             profile the controller and the fleet (V8 CPU profiles in <out>/profiles/)
@@ -88,7 +89,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     ...(nodes !== undefined
       ? { convergeNodes: nodes, reactNodes: nodes, rolloutNodes: nodes, steadyNodes: nodes, cliNodes: nodes, replayNodes: nodes, handoverNodes: nodes, shardsNodes: nodes }
       : {}),
-    ...(runs !== undefined ? { convergeRuns: runs, rolloutRuns: runs, replayRuns: runs, baselineRuns: runs, handoverTrials: runs, shardsRuns: runs } : {}),
+    ...(runs !== undefined ? { convergeRuns: runs, rolloutRuns: runs, replayRuns: runs, baselineRuns: runs, handoverTrials: runs, shardsRuns: runs, shardsKillTrials: runs } : {}),
     ...(baselineMessages !== undefined ? { baselineMessages } : {}),
   };
   const controllerEnv: Record<string, string> = {};

@@ -2,7 +2,7 @@
 // figures measured earlier in the same run.
 
 import type { Progress } from './progress.js';
-import type { BaselineFigures, MetricInput } from './result.js';
+import type { BaselineFigures, MetricInput, TargetCheck } from './result.js';
 
 export interface BenchSizes {
   readonly baselineMessages: number;
@@ -29,6 +29,8 @@ export interface BenchSizes {
   readonly shardsNodes: number;
   readonly shardsDaemonSets: number;
   readonly shardsRuns: number;
+  /** kill -9 trials of the shards scenario's 4-controller cluster (its handover p99). */
+  readonly shardsKillTrials: number;
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -56,6 +58,7 @@ export const FULL_SIZES: BenchSizes = {
   shardsNodes: 5_000,
   shardsDaemonSets: 4,
   shardsRuns: 1,
+  shardsKillTrials: 10,
 };
 
 /** Small sizes: the whole run in about 3 minutes on a 2-core machine. */
@@ -83,6 +86,7 @@ export const QUICK_SIZES: BenchSizes = {
   shardsNodes: 1_000,
   shardsDaemonSets: 8,
   shardsRuns: 2,
+  shardsKillTrials: 3,
 };
 
 export interface ScenarioContext {
@@ -106,5 +110,7 @@ export interface ScenarioOutcome {
   readonly metrics: readonly MetricInput[];
   readonly notes: readonly string[];
   readonly serverVersion: string;
+  /** The goals, each judged met, missed or unknown (printed under the table). */
+  readonly targets?: readonly TargetCheck[];
 }
 

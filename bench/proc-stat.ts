@@ -1,4 +1,4 @@
-// CPU time and resident memory of a process, from /proc (Linux).
+// CPU time and resident memory (now and peak) of a process, from /proc (Linux).
 
 import { readFile } from 'node:fs/promises';
 
@@ -15,5 +15,12 @@ export async function cpuTicks(pid: number): Promise<number> {
 export async function rssBytes(pid: number): Promise<number> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8');
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+/** Peak resident set size of `pid` since it started, in bytes (VmHWM). */
+export async function peakRssBytes(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(text);
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }

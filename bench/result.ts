@@ -26,6 +26,21 @@ export interface BaselineFigures {
   readonly payloadBytes: Readonly<Record<string, number>>;
 }
 
+/**
+ * A goal that compares figures (e.g. 4 controllers against 1), judged once the scenario is done:
+ * `actual ≤ limit`; unknown when either was not measured.
+ */
+export interface TargetCheck {
+  /** The goal as the issue states it. */
+  readonly goal: string;
+  readonly actual: number;
+  readonly limit: number;
+  readonly unit: string;
+  /** How the limit was derived, e.g. `1.3 × 4.61` (empty for a fixed limit). */
+  readonly limitFrom: string;
+  readonly verdict: 'met' | 'missed' | 'unknown';
+}
+
 export interface Metric extends Summary {
   readonly name: string;
   readonly unit: string;
@@ -49,6 +64,7 @@ export interface ScenarioResult {
   readonly metrics: readonly Metric[];
   readonly baseline: BaselineFigures;
   readonly notes: readonly string[];
+  readonly targets?: readonly TargetCheck[];
 }
 
 export interface MetricInput {
@@ -83,7 +99,7 @@ export async function writeResult(dir: string, result: ScenarioResult): Promise<
   return path;
 }
 
-function fmt(n: number): string {
+export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return '-';
   const abs = Math.abs(n);
   if (abs >= 1000) return Math.round(n).toLocaleString('en-US');
@@ -94,7 +110,7 @@ function fmt(n: number): string {
 
 function targetText(m: Metric): string {
   if (!m.target) return '';
-  return `${m.target.op} ${fmt(m.target.value)}${m.met ? ' ok' : ' MISSED'}`;
+  return `${m.target.op} ${formatNumber(m.target.value)}${m.met ? ' ok' : ' MISSED'}`;
 }
 
 /** Text columns are left-aligned, figures right-aligned. */
@@ -113,16 +129,29 @@ export function tableRows(result: ScenarioResult): string[][] {
   return result.metrics.map((m) => [
     result.scenario,
     m.name,
-    fmt(m.median),
-    fmt(m.p99),
+    formatNumber(m.median),
+    formatNumber(m.p99),
     m.unit,
     targetText(m),
     m.ofBaseline ? `${(m.ofBaseline.ratio * 100).toFixed(1)}% of ${m.ofBaseline.figure}` : '',
-    fmt(m.baseline.publishPerSec),
-    fmt(m.baseline.readPerSec),
+    formatNumber(m.baseline.publishPerSec),
+    formatNumber(m.baseline.readPerSec),
   ]);
 }
 
 export function formatResult(result: ScenarioResult): string {
   return formatTable(TABLE_HEADERS, tableRows(result));
+}
+
+const VERDICT_TEXT: Readonly<Record<TargetCheck['verdict'], string>> = { met: 'met', missed: 'MISSED', unknown: 'unknown' };
+
+/** One line per goal: verdict, goal, then the figure against its limit (`-` where not measured). */
+export function formatTargets(checks: readonly TargetCheck[]): string {
+  const width = Math.max(...checks.map((c) => VERDICT_TEXT[c.verdict].length));
+  return checks
+    .map((c) => {
+      const limit = `limit ${formatNumber(c.limit)}${c.limitFrom ? ` = ${c.limitFrom}` : ''}`;
+      return `  ${VERDICT_TEXT[c.verdict].padEnd(width)}  ${c.goal}: ${formatNumber(c.actual)} ${c.unit} (${limit})`;
+    })
+    .join('\n');
 }

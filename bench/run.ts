@@ -5,7 +5,7 @@ import type { BenchOptions } from './args.js';
 import type { ScenarioContext, ScenarioOutcome } from './context.js';
 import { machineInfo } from './machine.js';
 import { createProgress, type Progress } from './progress.js';
-import { formatResult, formatTable, metric, TABLE_HEADERS, tableRows, writeResult, type ScenarioName, type ScenarioResult } from './result.js';
+import { formatResult, formatTable, formatTargets, metric, TABLE_HEADERS, tableRows, writeResult, type ScenarioName, type ScenarioResult } from './result.js';
 import { measureBaseline } from './scenario-baseline.js';
 import { runCli } from './scenario-cli.js';
 import { runConverge } from './scenario-converge.js';
@@ -60,10 +60,12 @@ export async function runBench(opts: BenchOptions, out: (text: string) => void =
       metrics: outcome.metrics.map((m) => metric(m, base.figures)),
       baseline: base.figures,
       notes: outcome.notes,
+      ...(outcome.targets ? { targets: outcome.targets } : {}),
     };
     results.push(result);
     files.push(await writeResult(opts.outDir, result));
     out(`\n${scenario} (${(result.durationMs / 1000).toFixed(1)} s)\n${formatResult(result)}`);
+    if (result.targets?.length) out(`targets\n${formatTargets(result.targets)}`);
     for (const note of result.notes) out(`  note: ${note}`);
   };
   if (opts.scenarios.includes('baseline')) {
@@ -94,6 +96,7 @@ export async function runBench(opts: BenchOptions, out: (text: string) => void =
     await record(scenario, started, await RUNNERS[scenario](ctx));
   }
   out(`\nsummary (${opts.mode})\n${formatTable(TABLE_HEADERS, results.flatMap(tableRows))}`);
+  for (const r of results) if (r.targets?.length) out(`${r.scenario} targets\n${formatTargets(r.targets)}`);
   out(`\nresults: ${files.join(', ')}`);
   return { results, files };
 }

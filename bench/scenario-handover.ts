@@ -1,12 +1,14 @@
-// handover: three controllers share the slots; per trial the one owning the most slots is killed
-// with SIGKILL, and we time (a) until every one of its slots is held by a live controller (the
-// lease bucket) and (b) until the first pod command, with the new owner's epoch, for a DaemonSet
-// of a moved slot whose image was changed right after the kill. The victim is restarted under the
-// same CONTROLLER_ID and the split allowed to settle before the next trial. Handover is bounded
-// below by the lease TTL by design: a dead controller's lease must expire first.
+// handover: three controllers share the slots; per trial (killTrial, also used by the shards
+// scenario) the one owning the most slots is killed with SIGKILL, and we time (a) until every one
+// of its slots is held by a live controller (the lease bucket) and (b) until the first pod
+// command, with the new owner's epoch, for a DaemonSet of a moved slot whose image was changed
+// right after the kill. The victim is restarted under the same CONTROLLER_ID and the split allowed
+// to settle before the next trial. Handover is bounded below by the lease TTL by design: a dead
+// controller's lease must expire first.
 
 import { Kvm, type KV } from '@nats-io/kv';
 import { rendezvousOwner } from '../libs/core/assignment.js';
+import type { Envelope } from '../libs/events/types.js';
 import { LEASE_BUCKET, leaseKey, LOG_STREAM } from '../libs/topology/names.js';
 import { dsSlot } from '../libs/topology/slot.js';
 import { spawnService, type ServiceProcess } from '../test/support/processes.js';
@@ -88,6 +90,109 @@ export function namesOwnedBy(prefix: string, ids: readonly string[], slots: numb
   return out;
 }
 
+/** The owner of the most slots (ties: the lowest id). */
+export function busiestOwner(rows: readonly LeaseRow[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rows) if (r.owner) counts.set(r.owner, (counts.get(r.owner) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+  if (!top) throw new Error('no slot is held');
+  return top[0];
+}
+
+/** What a kill trial moves: the victim's slots, their lease revisions at the kill, the DaemonSet changed. */
+export interface MovedSlots {
+  readonly victim: string;
+  readonly slots: ReadonlySet<number>;
+  /** Each moved slot's lease revision at the kill: its new owner's epoch is higher. */
+  readonly revisionAtKill: ReadonlyMap<number, number>;
+  /** The DaemonSet whose image was changed right after the kill. */
+  readonly dsName: string;
+}
+
+export interface KillTrialOptions {
+  readonly ctx: ScenarioContext;
+  readonly cluster: Cluster;
+  readonly kv: KV;
+  /** Every controller's id. */
+  readonly ids: readonly string[];
+  /** The live controller of each id; the victim's entry is replaced by its restart. */
+  readonly controllers: Map<string, ServiceProcess>;
+  /** Extra environment of the restarted victim (as the others were started with). */
+  readonly controllerEnv: Readonly<Record<string, string>>;
+  readonly nodes: number;
+  readonly settleTimeoutMs: number;
+  readonly convergeTimeoutMs: number;
+  /** The DaemonSet to change once `victim` is killed: one in its `slots`. */
+  readonly pickDs: (victim: string, slots: readonly number[]) => string;
+  /** Each DaemonSet's image version now (1 when absent); the changed one's is bumped. */
+  readonly images: Map<string, number>;
+  /** Accepts the new owner's first write; called on each log message, in order, from the kill on. */
+  readonly firstWrite: (moved: MovedSlots) => (env: Envelope) => boolean;
+}
+
+export interface KillTrialOutcome {
+  readonly moved: MovedSlots;
+  /** Local time just before SIGKILL, ms. */
+  readonly killedMs: number;
+  /** Server time of the last lease write by a survivor over the victim's slots, ms. */
+  readonly takenMs: number;
+  /** The write `firstWrite` accepted (its stream time is `timeMs`). */
+  readonly first: Envelope;
+}
+
+/**
+ * One trial: SIGKILL to the controller owning the most slots, a DaemonSet of one of its slots
+ * changed right after, then wait until every one of its slots is held by a live controller and for
+ * the new owner's first write. The victim is restarted under the same CONTROLLER_ID, and the trial
+ * ends once the rendezvous split has settled and the changed DaemonSet has converged again.
+ */
+export async function killTrial(o: KillTrialOptions): Promise<KillTrialOutcome> {
+  const { ctx, cluster, kv, ids } = o;
+  const before = await readLeases(kv, cluster.slots);
+  const victim = busiestOwner(before);
+  const victimSlots = before.flatMap((r, slot) => (r.owner === victim ? [slot] : []));
+  const dsName = o.pickDs(victim, victimSlots);
+  const image = (o.images.get(dsName) ?? 1) + 1;
+  o.images.set(dsName, image);
+  const moved: MovedSlots = {
+    victim,
+    slots: new Set(victimSlots),
+    revisionAtKill: new Map(victimSlots.map((slot) => [slot, before[slot]!.revision])),
+    dsName,
+  };
+  const lastSeq = (await cluster.jsm.streams.info(LOG_STREAM)).state.last_seq;
+  const { hit } = await watchLog(
+    cluster.nc,
+    { fromSeq: lastSeq + 1, timeoutMs: o.settleTimeoutMs, what: `first write of the new owner of ${victim}'s slots` },
+    o.firstWrite(moved),
+  );
+
+  const killedMs = Date.now();
+  await o.controllers.get(victim)!.kill9();
+  const ds = await applyDaemonSet(cluster, dsName, `registry.local/logship:v${image}`);
+  const survivors = ids.filter((id) => id !== victim);
+  const rows = await waitLeases(kv, cluster.slots, `slots of ${victim} taken over`, o.settleTimeoutMs, (rows, now) =>
+    victimSlots.every((slot) => {
+      const r = rows[slot]!;
+      return r.owner !== undefined && survivors.includes(r.owner) && now - r.writtenMs < r.ttlMs;
+    }),
+  );
+  // The takeover is the server time of the last of the victim's slots to be written by a survivor.
+  const takenMs = Math.max(...victimSlots.map((slot) => rows[slot]!.writtenMs));
+  const first = await hit;
+
+  o.controllers.set(victim, spawnController(ctx, cluster, victim, o.controllerEnv));
+  await waitLeases(kv, cluster.slots, `split settled after restarting ${victim}`, o.settleTimeoutMs, (rows, now) => splitSettled(rows, ids, now));
+  // Not cluster.waitFoldedUp(): the killed controller's consumer lingers on the server, behind.
+  await waitConverged(cluster, ds, o.nodes, { timeoutMs: o.convergeTimeoutMs, progress: ctx.progress });
+  return { moved, killedMs, takenMs, first };
+}
+
+/** Stops the controllers of `controllers` that the cluster does not stop itself (all but its own `bench`). */
+export async function stopExtraControllers(cluster: Cluster, controllers: ReadonlyMap<string, ServiceProcess>): Promise<void> {
+  for (const c of controllers.values()) if (c !== cluster.controller) await c.stop('SIGTERM', 20_000);
+}
+
 export async function runHandover(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const n = ctx.sizes.handoverNodes;
   const ttlMs = ctx.sizes.handoverLeaseTtlMs;
@@ -121,59 +226,40 @@ export async function runHandover(ctx: ScenarioContext): Promise<ScenarioOutcome
     ctx.progress.say(`  handover: ${applied.length} DaemonSets converged on ${n} nodes; ${ids.length} controllers, LEASE_TTL_MS=${ttlMs}`);
 
     for (let trial = 1; trial <= trials; trial++) {
-      const before = await readLeases(kv, cluster.slots);
-      const counts = new Map<string, number>();
-      for (const r of before) if (r.owner) counts.set(r.owner, (counts.get(r.owner) ?? 0) + 1);
-      const victim = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
-      const victimSlots = before.flatMap((r, slot) => (r.owner === victim ? [slot] : []));
-      const dsName = names.get(victim)!;
-      const slot = dsSlot(BENCH_NAMESPACE, dsName, cluster.slots);
-      const revisionAtKill = before[slot]!.revision;
-      const image = (images.get(dsName) ?? 1) + 1;
-      images.set(dsName, image);
-      const lastSeq = (await cluster.jsm.streams.info(LOG_STREAM)).state.last_seq;
-      const { hit } = await watchLog(
-        cluster.nc,
-        { fromSeq: lastSeq + 1, timeoutMs: settleTimeoutMs, what: `first command for ${dsName} after killing ${victim}` },
-        (env) => {
-          const e = env.event;
-          if (e.type === 'PodCreate') return e.data.slot === slot && e.data.epoch > revisionAtKill && e.data.ds.name === dsName;
-          if (e.type === 'PodDelete') return e.data.slot === slot && e.data.epoch > revisionAtKill && e.data.podName.startsWith(`${dsName}-`);
-          return false;
+      const t = await killTrial({
+        ctx,
+        cluster,
+        kv,
+        ids,
+        controllers,
+        controllerEnv: leaseEnv,
+        nodes: n,
+        settleTimeoutMs,
+        convergeTimeoutMs: 120_000 + n * 20,
+        pickDs: (victim) => names.get(victim)!,
+        images,
+        firstWrite: (moved) => {
+          const slot = dsSlot(BENCH_NAMESPACE, moved.dsName, cluster.slots);
+          const revisionAtKill = moved.revisionAtKill.get(slot)!;
+          return (env) => {
+            const e = env.event;
+            if (e.type === 'PodCreate') return e.data.slot === slot && e.data.epoch > revisionAtKill && e.data.ds.name === moved.dsName;
+            if (e.type === 'PodDelete') return e.data.slot === slot && e.data.epoch > revisionAtKill && e.data.podName.startsWith(`${moved.dsName}-`);
+            return false;
+          };
         },
-      );
-
-      const killedMs = Date.now();
-      await controllers.get(victim)!.kill9();
-      const ds = await applyDaemonSet(cluster, dsName, `registry.local/logship:v${image}`);
-      const survivors = ids.filter((id) => id !== victim);
-      const moved = await waitLeases(kv, cluster.slots, `slots of ${victim} taken over`, settleTimeoutMs, (rows, now) =>
-        victimSlots.every((s) => {
-          const r = rows[s]!;
-          return r.owner !== undefined && survivors.includes(r.owner) && now - r.writtenMs < r.ttlMs;
-        }),
-      );
-      // The takeover is the server time of the last of the victim's slots to be written by a survivor.
-      const takenMs = Math.max(...victimSlots.map((s) => moved[s]!.writtenMs));
-      const cmd = await hit;
-      handoverS.push((takenMs - killedMs) / 1000);
-      firstCommandS.push((cmd.timeMs - killedMs) / 1000);
-      movedSlots.push(victimSlots.length);
+      });
+      handoverS.push((t.takenMs - t.killedMs) / 1000);
+      firstCommandS.push((t.first.timeMs - t.killedMs) / 1000);
+      movedSlots.push(t.moved.slots.size);
       ctx.progress.say(
-        `  trial ${trial}: killed ${victim} (${victimSlots.length} slots); slots held again after ${((takenMs - killedMs) / 1000).toFixed(2)} s, ` +
-          `first ${cmd.event.type} for ${dsName} after ${((cmd.timeMs - killedMs) / 1000).toFixed(2)} s`,
+        `  trial ${trial}: killed ${t.moved.victim} (${t.moved.slots.size} slots); slots held again after ${((t.takenMs - t.killedMs) / 1000).toFixed(2)} s, ` +
+          `first ${t.first.event.type} for ${t.moved.dsName} after ${((t.first.timeMs - t.killedMs) / 1000).toFixed(2)} s`,
       );
-
-      controllers.set(victim, spawnController(ctx, cluster, victim, leaseEnv));
-      await waitLeases(kv, cluster.slots, `split settled after restarting ${victim}`, settleTimeoutMs, (rows, now) => splitSettled(rows, ids, now));
-      // Not cluster.waitFoldedUp(): the killed controller's consumer lingers on the server, behind.
-      await waitConverged(cluster, ds, n, { timeoutMs: 120_000 + n * 20, progress: ctx.progress });
     }
   } finally {
-    for (const [id, c] of controllers) if (id !== 'bench') await c.stop('SIGTERM', 20_000);
-    // The cluster stops its own controller: the last `bench` process may be a restarted one.
-    const bench = controllers.get('bench');
-    if (bench && bench !== cluster.controller) await bench.stop('SIGTERM', 20_000);
+    // The cluster stops its own controller; a restarted `bench` is one of the extra ones.
+    await stopExtraControllers(cluster, controllers);
     await cluster.stop();
   }
   notes.push(
