@@ -8,6 +8,7 @@ import { evolve } from '../libs/core/evolve.js';
 import { initialState } from '../libs/core/state.js';
 import { connectBus } from '../libs/nats/connect.js';
 import { openLogReader } from '../libs/nats/log-reader.js';
+import { partsOf } from '../libs/core/snapshot.js';
 import { saveSnapshot } from '../libs/nats/snapshots.js';
 import { spawnService } from '../test/support/processes.js';
 import { ensureTopology } from '../libs/nats/topology.js';
@@ -93,7 +94,7 @@ export async function runReplay(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       coldNoSnapshot.push(await coldStart(`none-${run}`));
       ctx.progress.say(`  cold start run ${run} without a snapshot: ${Math.round(coldNoSnapshot.at(-1)!)} ms`);
     }
-    const snap = await saveSnapshot(nc, lastState, slots);
+    const snap = await saveSnapshot(nc, lastState, slots, partsOf(lastState));
     notes.push(`snapshot: ${snap.bytes} bytes at seq ${snap.seq}`);
     for (let run = 1; run <= s.replayRuns; run++) {
       coldWithSnapshot.push(await coldStart(`snap-${run}`));

@@ -5,7 +5,7 @@ import { nodeShouldRunDaemonPod, type Verdict } from './eligibility.js';
 import { daemonTolerations } from './daemon-pod.js';
 import { effectiveTaints } from './node-taints.js';
 import { tolerates } from '../model/taints.js';
-import type { DsRecord, NodeRecord, PodRecord, State } from './state.js';
+import { isPodVisible, type DsRecord, type NodeRecord, type PodRecord, type State } from './state.js';
 
 export function verdictFor(ds: DsRecord, node: NodeRecord): Verdict {
   return nodeShouldRunDaemonPod(ds.spec.template.spec, {
@@ -22,7 +22,7 @@ export function podsOnNode(state: State, ds: DsRecord, node: string): PodRecord[
   const out: PodRecord[] = [];
   for (const k of keys) {
     const p = state.pods.get(k);
-    if (p) out.push(p);
+    if (p && isPodVisible(state, k)) out.push(p);
   }
   return out.sort(byAge);
 }
@@ -72,8 +72,8 @@ export function garbageOf(state: State, key: string): PodRecord[] {
     const firstKeys = byNode.values().next().value;
     const first = firstKeys ? state.pods.get(firstKeys.values().next().value as string) : undefined;
     if (!first?.owner || `${first.namespace}/${first.owner.name}` !== key) continue;
-    const pods = [...byNode.values()].flatMap((keys) => [...keys].map((k) => state.pods.get(k)));
-    for (const pod of pods) if (pod && pod.deletionMs === undefined) out.push(pod);
+    const keys = [...byNode.values()].flatMap((set) => [...set]).filter((k) => isPodVisible(state, k));
+    for (const pod of keys.map((k) => state.pods.get(k))) if (pod && pod.deletionMs === undefined) out.push(pod);
   }
   return out;
 }

@@ -18,6 +18,8 @@ import {
   type State,
 } from './state.js';
 import { dsSlot } from '../topology/slot.js';
+import { isSlotFamily, subjectSlot } from '../topology/names.js';
+import { eventFamily } from '../events/event-table.js';
 import { namespaceView } from './namespaces.js';
 
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
@@ -25,11 +27,69 @@ export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 export interface EvolveOptions {
   /** Slot count of the topology; the fold records each DaemonSet's slot. */
   readonly slots: number;
+  /**
+   * Whether the envelopes come from one reader of the whole log, in order (default true): then
+   * every global fact before an envelope has been folded when it arrives. A controller that reads
+   * its slots and the global facts with separate consumers folds them interleaved in any order and
+   * passes false; its state is still a function of how far each part is folded (see below).
+   */
+  readonly inOrder?: boolean;
 }
 
+/** The part of the log an envelope belongs to: 'global' (`g.…`), a slot (`s.<slot>.…`), or unknown. */
+export type LogPart = 'global' | number | undefined;
+
+/**
+ * The part of an envelope: the slot its subject names, else (envelopes made in tests) the one its
+ * event names. A pod report whose pod the state does not hold has no known slot (no position moves).
+ */
+export function partOf(state: State, env: Envelope, slots: number): LogPart {
+  const e = env.event;
+  if (!isSlotFamily(eventFamily(e))) return 'global';
+  const fromSubject = subjectSlot(env.subject);
+  if (fromSubject !== undefined) return fromSubject;
+  switch (e.type) {
+    case 'DaemonSetApplied':
+    case 'DaemonSetDeleted':
+    case 'DaemonSetStatusUpdated':
+      return dsSlot(e.data.namespace, e.data.name, slots);
+    case 'PodCreate':
+    case 'PodDelete':
+    case 'CommandRejected':
+    case 'ClockTicked':
+    case 'ShardAcquired':
+      return e.data.slot;
+    case 'PodStarted':
+    case 'PodReady':
+    case 'PodNotReady':
+    case 'PodFailed':
+    case 'PodSucceeded':
+    case 'PodDeleted':
+    case 'PodDeleteRequested':
+      return state.pods.get(podKey(e.data.namespace, e.data.podName))?.slot;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Folds one envelope. The log has two kinds of part, read apart by a controller (libs/topology):
+ * each slot's `s.<slot>.…` and the global `g.…`. The state after folding is a function of how far
+ * each part is folded, whatever the interleaving, because the only rules that join the parts
+ * compare log sequences (one total order): a pod exists when its node's current incarnation
+ * registered before its create (NodeRegistered.seq < PodCreate.seq) and no deregistration came
+ * between; a create folded while the global facts are behind it is kept tentative until they
+ * pass it (State.tentative). An envelope at or below its part's position is already folded
+ * (a snapshot had it, or a reader read it again) and changes nothing.
+ */
 export function evolve(state: State, env: Envelope, opts: EvolveOptions): State {
   const e: LogEvent = env.event;
   const t = env.timeMs;
+  const part = partOf(state, env, opts.slots);
+  const position = part === 'global' ? state.global : part === undefined ? undefined : state.slotParts.get(part);
+  if (position && env.seq <= position.seq) return state;
+  // Read in order, every global fact before this envelope is folded.
+  if (opts.inOrder !== false && env.seq - 1 > state.globalThrough) state.globalThrough = env.seq - 1;
   switch (e.type) {
     case 'DaemonSetApplied':
       applyDaemonSet(state, e.data, env, opts);
@@ -75,9 +135,13 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
     case 'NodeRegistered': {
       const d = e.data;
       const existing = state.nodes.get(d.node);
-      if (existing && existing.incarnation !== d.incarnation) {
+      const newIncarnation = !existing || existing.incarnation !== d.incarnation;
+      if (existing && newIncarnation) {
         // The node came back without its local state: pods of the earlier incarnation are gone.
-        dropPodsOnNode(state, d.node);
+        dropPodsOnNode(state, d.node, env.seq);
+      } else if (!existing && state.tentative.size > 0) {
+        // Creates folded before this registration: those before it never happened.
+        dropTentativeOnNode(state, d.node, env.seq);
       }
       const node: NodeRecord = existing ?? {
         name: d.node,
@@ -92,7 +156,9 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         capacity: {},
         allocatable: {},
         registeredMs: t,
+        incarnationSeq: env.seq,
       };
+      if (newIncarnation) node.incarnationSeq = env.seq;
       node.incarnation = d.incarnation;
       node.labelsBySource = { ...node.labelsBySource, agent: d.labels };
       node.labels = effectiveLabels(node);
@@ -100,6 +166,8 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
       node.allocatable = d.allocatable;
       setReady(node, 'True', 'AgentRegistered', t);
       state.nodes.set(d.node, node);
+      // Tentative creates after this registration are real now.
+      if (newIncarnation && state.tentative.size > 0) settleTentativeOnNode(state, d.node);
       break;
     }
     case 'NodeLabelsSet': {
@@ -123,7 +191,10 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
     case 'NodeDeregistered': {
       const node = state.nodes.get(e.data.node);
       if (!node || node.incarnation !== e.data.incarnation) break;
-      dropPodsOnNode(state, node.name);
+      // Creates folded after this (the global facts were behind) stay, tentative: the node may
+      // register again before them.
+      const later = dropPodsOnNode(state, node.name, env.seq);
+      for (const key of later) state.tentative.add(key);
       state.nodes.delete(node.name);
       break;
     }
@@ -149,14 +220,24 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         live.createsByNode.set(d.node, (live.createsByNode.get(d.node) ?? 0) + 1);
         live.rolledOff.delete(d.node);
       }
-      if (state.pods.has(key) || !state.nodes.has(d.node)) break;
+      if (state.pods.has(key)) break;
+      const node = state.nodes.get(d.node);
+      let tentative = false;
+      if (node) {
+        // Folded after a later incarnation registered: made for an earlier one, which is gone.
+        if (node.incarnationSeq > env.seq) break;
+      } else if (state.globalThrough >= env.seq) {
+        break; // the node did not exist at this create
+      } else {
+        tentative = true; // the global facts are behind: its node may yet register before it
+      }
       // Memory: a fleet holds 100,000s of pods; what pods of one DaemonSet revision share is
       // stored once (the node's and DaemonSet's own strings, one owner object, one labels object).
       const pod: PodRecord = {
         namespace: live ? live.namespace : d.pod.namespace,
         name: d.pod.name,
         uid: d.pod.uid,
-        node: state.nodes.get(d.node)!.name,
+        node: node ? node.name : d.node,
         slot: d.slot,
         // Without a live owner the pod keeps the one it was made for (a dangling reference):
         // garbageOf() finds it and its slot's controller deletes it, as Kubernetes' GC would.
@@ -172,6 +253,7 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         restartCount: 0,
       };
       addPod(state, key, pod);
+      if (tentative) state.tentative.add(key);
       break;
     }
     case 'PodDelete': {
@@ -180,7 +262,7 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
         pod.deletionMs = t;
         pod.lastReason = e.data.reason;
         if (e.data.reason === FAILED_DAEMON_POD) recordFailedBackoff(state, pod, t);
-        if (e.data.reason === ROLLING_UPDATE) ownerOf(state, pod)?.rolledOff.set(pod.node, t);
+        if (e.data.reason === ROLLING_UPDATE) ownerOf(state, pod)?.rolledOff.set(pod.node, env.seq);
       }
       break;
     }
@@ -269,9 +351,81 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
     default:
       assertNever(e);
   }
-  state.seq = env.seq;
-  state.lastTimeMs = t;
+  if (part === 'global') {
+    advance(state.global, env.seq, t);
+  } else if (part !== undefined) {
+    const pos = state.slotParts.get(part);
+    if (pos) advance(pos, env.seq, t);
+    else state.slotParts.set(part, { seq: env.seq, timeMs: t });
+  }
+  if (part === 'global' || opts.inOrder !== false) advanceGlobalThrough(state, env.seq);
+  if (env.seq > state.seq) state.seq = env.seq;
+  if (t > state.lastTimeMs) state.lastTimeMs = t;
   if (state.firstTimeMs === 0) state.firstTimeMs = t;
+  return state;
+}
+
+function advance(pos: { seq: number; timeMs: number }, seq: number, t: number): void {
+  if (seq > pos.seq) pos.seq = seq;
+  if (t > pos.timeMs) pos.timeMs = t;
+}
+
+/**
+ * Every global fact up to `seq` is folded: a tentative pod whose create is that old and whose node
+ * is still unknown never existed.
+ */
+export function advanceGlobalThrough(state: State, seq: number): void {
+  if (seq > state.globalThrough) state.globalThrough = seq;
+  if (state.tentative.size === 0) return;
+  for (const key of [...state.tentative]) {
+    const pod = state.pods.get(key);
+    if (!pod) {
+      state.tentative.delete(key);
+      continue;
+    }
+    if (pod.createSeq <= state.globalThrough && !state.nodes.has(pod.node)) removePod(state, key, pod);
+  }
+}
+
+function dropTentativeOnNode(state: State, node: string, beforeSeq: number): void {
+  for (const key of [...state.tentative]) {
+    const pod = state.pods.get(key);
+    if (pod && pod.node === node && pod.createSeq < beforeSeq) removePod(state, key, pod);
+  }
+}
+
+function settleTentativeOnNode(state: State, node: string): void {
+  const record = state.nodes.get(node);
+  if (!record) return;
+  for (const key of [...state.tentative]) {
+    const pod = state.pods.get(key);
+    if (pod && pod.node === node && pod.createSeq > record.incarnationSeq) state.tentative.delete(key);
+  }
+}
+
+/**
+ * After parts were loaded from snapshots taken at different points: applies the joining rules to
+ * every pod once (a pod of an earlier incarnation goes; one whose node is unknown is tentative
+ * until the global facts pass its create, and goes if they have).
+ */
+export function settleParts(state: State): State {
+  for (const [key, pod] of [...state.pods]) {
+    const node = state.nodes.get(pod.node);
+    if (node) {
+      if (node.incarnationSeq > pod.createSeq) removePod(state, key, pod);
+      else state.tentative.delete(key);
+    } else if (pod.createSeq <= state.globalThrough) {
+      removePod(state, key, pod);
+    } else {
+      state.tentative.add(key);
+    }
+  }
+  for (const ds of state.daemonSets.values()) {
+    for (const [node, seq] of [...ds.rolledOff]) {
+      const record = state.nodes.get(node);
+      if (record ? record.incarnationSeq > seq : seq <= state.globalThrough) ds.rolledOff.delete(node);
+    }
+  }
   return state;
 }
 
@@ -343,7 +497,9 @@ function applyDaemonSet(
 /** Pods that match a new DaemonSet's selector and have no controller are adopted (ControllerRefManager). */
 function adoptOrphans(state: State, ds: DsRecord): void {
   for (const [key, pod] of state.pods) {
-    if (pod.owner || pod.namespace !== ds.namespace) continue;
+    // Only orphans of the same slot: a controller holds only its own slots (an orphan left by a
+    // DaemonSet of the same name, the usual case, is always in it).
+    if (pod.owner || pod.namespace !== ds.namespace || pod.slot !== ds.slot) continue;
     if (!matchesSelector(ds.spec.selector, pod.labels)) continue;
     pod.owner = { name: ds.name, uid: ds.uid };
     indexPod(state, key, pod);
@@ -447,6 +603,7 @@ function indexPod(state: State, key: PodKey, pod: PodRecord): void {
 
 function removePod(state: State, key: PodKey, pod: PodRecord): void {
   state.pods.delete(key);
+  if (state.tentative.size > 0) state.tentative.delete(key);
   if (!pod.owner) return;
   const byNode = state.podsByOwner.get(pod.owner.uid);
   const keys = byNode?.get(pod.node);
@@ -458,10 +615,23 @@ function removePod(state: State, key: PodKey, pod: PodRecord): void {
   if (ds && ds.uid === pod.owner.uid) finishDeletionIfEmpty(state, ds);
 }
 
-function dropPodsOnNode(state: State, node: string): void {
-  for (const [key, pod] of [...state.pods]) if (pod.node === node) removePod(state, key, pod);
-  // A node that left (or came back as a new incarnation) owes no rollout anything.
-  for (const ds of state.daemonSets.values()) ds.rolledOff.delete(node);
+/**
+ * Drops the pods on `node` created before `beforeSeq` (a node that left, or came back as a new
+ * incarnation); returns the keys of those created after it (folded early: the global facts were
+ * behind). A node that left owes no rollout anything done before it left.
+ */
+function dropPodsOnNode(state: State, node: string, beforeSeq: number): PodKey[] {
+  const later: PodKey[] = [];
+  for (const [key, pod] of [...state.pods]) {
+    if (pod.node !== node) continue;
+    if (pod.createSeq < beforeSeq) removePod(state, key, pod);
+    else later.push(key);
+  }
+  for (const ds of state.daemonSets.values()) {
+    const seq = ds.rolledOff.get(node);
+    if (seq !== undefined && seq < beforeSeq) ds.rolledOff.delete(node);
+  }
+  return later;
 }
 
 function ownerOf(state: State, pod: PodRecord): DsRecord | undefined {

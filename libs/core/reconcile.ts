@@ -145,7 +145,7 @@ function collectGarbage(state: State, key: DsKey, ctx: ReconcileContext): Decisi
       slot: pod.slot,
       epoch: ctx.epoch,
       node: pod.node,
-      causeSeq: state.seq,
+      ...decidedAt(state, pod.slot),
       namespace: pod.namespace,
       podName: pod.name,
       podUid: pod.uid,
@@ -352,7 +352,7 @@ class CommandBuilder {
         slot: ds.slot,
         epoch: this.ctx.epoch,
         node,
-        causeSeq: this.state.seq,
+        ...decidedAt(this.state, this.ds.slot),
         ds: { namespace: ds.namespace, name: ds.name, uid: ds.uid },
         pod: {
           namespace: ds.namespace,
@@ -385,7 +385,7 @@ class CommandBuilder {
         slot: this.ds.slot,
         epoch: this.ctx.epoch,
         node: pod.node,
-        causeSeq: this.state.seq,
+        ...decidedAt(this.state, this.ds.slot),
         namespace: pod.namespace,
         podName: pod.name,
         podUid: pod.uid,
@@ -394,4 +394,9 @@ class CommandBuilder {
     };
     this.commands.push(cmd);
   }
+}
+
+/** Where a decision about a slot was made: the log position, and how far its slot and the global facts were folded. */
+export function decidedAt(state: State, slot: number): { causeSeq: number; slotSeq: number; globalSeq: number } {
+  return { causeSeq: state.seq, slotSeq: state.slotParts.get(slot)?.seq ?? 0, globalSeq: state.global.seq };
 }

@@ -59,7 +59,7 @@ export interface DsRecord {
    * NotReady becomes unschedulable for a new pod and drops out of its node list): a burst of
    * NotReady verdicts must not let a rollout take down more nodes than its budget.
    */
-  rolledOff: Map<string, number>;
+  rolledOff: Map<string, number>; // node → log sequence of the RollingUpdate delete
   /** Seq of the last DaemonSetApplied: `dsctl apply` states it for optimistic concurrency. */
   lastSpecSeq: number;
 }
@@ -79,6 +79,11 @@ export interface NodeRecord {
   capacity: Labels;
   allocatable: Labels;
   registeredMs: number;
+  /**
+   * Log sequence of the NodeRegistered that began this incarnation: a pod created before it belongs
+   * to an earlier incarnation and is gone (0 in states folded before this field: every pod counts).
+   */
+  incarnationSeq: number;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -144,10 +149,35 @@ export interface EventRecord {
   readonly cause?: number;
 }
 
+/** How far one part of the log (one slot's `s.<slot>.…`, or the global `g.…`) is folded. */
+export interface PartPosition {
+  /** Last sequence of this part folded. */
+  seq: number;
+  /** Its stream time. */
+  timeMs: number;
+}
+
 export interface State {
-  /** Last stream sequence folded into this state. */
+  /** Last stream sequence folded into this state, whatever its part. */
   seq: number;
   lastTimeMs: number;
+  /** How far the global part of the log (`g.…`: nodes, liveness, namespaces) is folded. */
+  readonly global: PartPosition;
+  /** How far each slot's part of the log (`s.<slot>.…`) is folded; slots never folded are absent. */
+  readonly slotParts: Map<number, PartPosition>;
+  /**
+   * Every global fact below this sequence is folded. A reader of the whole log in order advances
+   * it with every message; a controller reading its slots and the global facts apart only with
+   * global ones (see evolve's `inOrder`).
+   */
+  globalThrough: number;
+  /**
+   * Pods created while the global facts were behind (their node unknown, or gone, at the fold):
+   * whether they exist depends on global facts not folded yet. No view shows them; they become
+   * ordinary pods if their node registers before their create, and are dropped once the global
+   * facts pass their create without it.
+   */
+  readonly tentative: Set<PodKey>;
   /** Stream time of the first event folded (0 before any): when the built-in namespaces began. */
   firstTimeMs: number;
   readonly daemonSets: Map<DsKey, DsRecord>;
@@ -172,6 +202,10 @@ export function initialState(): State {
   return {
     seq: 0,
     lastTimeMs: 0,
+    global: { seq: 0, timeMs: 0 },
+    slotParts: new Map(),
+    globalThrough: 0,
+    tentative: new Set(),
     firstTimeMs: 0,
     daemonSets: new Map(),
     nodes: new Map(),
@@ -180,4 +214,18 @@ export function initialState(): State {
     shards: new Map(),
     namespaces: new Map(),
   };
+}
+
+/**
+ * "Now" for the decisions about a slot's DaemonSets: the stream time of the latest event folded of
+ * that slot's part or of the global part. It depends only on how far those two parts are folded,
+ * never on other slots, so a replay of exactly those parts decides the same.
+ */
+export function decisionTimeMs(state: State, slot: number): number {
+  return Math.max(state.slotParts.get(slot)?.timeMs ?? 0, state.global.timeMs);
+}
+
+/** Whether a pod is real in this state: not one of the tentative ones (see State.tentative). */
+export function isPodVisible(state: State, key: PodKey): boolean {
+  return state.tentative.size === 0 || !state.tentative.has(key);
 }

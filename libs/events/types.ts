@@ -157,6 +157,13 @@ export interface CommandMeta {
    * folding the log to this point and reconciling again yields this command. Its audit trail.
    */
   readonly causeSeq: number;
+  /**
+   * How far the deciding controller had folded the command's slot (`s.<slot>.…`) and the global
+   * facts (`g.…`), which it reads apart: folding exactly those two parts and reconciling again
+   * yields this command (the determinism test does). Absent in commands of older builds.
+   */
+  readonly slotSeq?: number;
+  readonly globalSeq?: number;
 }
 
 export interface PodCreate {

@@ -307,7 +307,7 @@ const DEFAULTED_SPEC = object({
 const DAEMON_SET_SPEC: Check = (value) => DEFAULTED_SPEC(value) ?? MANIFEST_SPEC(value);
 
 const DS_REF_FIELDS: Shape<DsRef> = { namespace: NAME, name: NAME, uid: NAME };
-const COMMAND_META_FIELDS = { id: NAME, slot: COUNT, epoch: COUNT, node: NAME, causeSeq: COUNT } as const;
+const COMMAND_META_FIELDS = { id: NAME, slot: COUNT, epoch: COUNT, node: NAME, causeSeq: COUNT, slotSeq: opt(COUNT), globalSeq: opt(COUNT) } as const;
 const POD_REPORT_FIELDS: Shape<PodReportBase> = { node: NAME, namespace: NAME, podName: NAME, podUid: NAME };
 
 // ---- one validator per type, at its current version -------------------------------------------

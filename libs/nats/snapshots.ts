@@ -1,19 +1,17 @@
-// Snapshot storage: the newest snapshot of the folded state in an object store (states of large
-// fleets exceed a KV value), MessagePack-encoded, with the log sequence it reflects. A snapshot
-// that is corrupt, of another format, of another slot count, or ahead of / from another log
-// stream is ignored with a reason, and the caller replays from the start.
+// Snapshot storage: the newest snapshot of each part of the folded state (the global facts, and each
+// slot) in an object store (states of large fleets exceed a KV value), MessagePack-encoded, with
+// the position of the log it reflects. A part that is corrupt, of another format, of another slot
+// count, or ahead of / from another log stream is ignored with a reason, and its part of the log
+// is read from the start.
 
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeValue, encodeValue } from '../codec/codec.js';
-import { fromSnapshot, toSnapshot, type SnapshotData } from '../core/snapshot.js';
-import type { State } from '../core/state.js';
-import { LOG_STREAM, SNAPSHOT_BUCKET, SNAPSHOT_OBJECT } from '../topology/names.js';
+import { settleParts } from '../core/evolve.js';
+import { applyPartSnapshot, readPartSnapshot, toPartSnapshot, type PartSnapshot, type SnapshotPart } from '../core/snapshot.js';
+import { initialState, type State } from '../core/state.js';
+import { GLOBAL_FILTER, LOG_STREAM, SNAPSHOT_BUCKET, slotFilter, snapshotObjectName } from '../topology/names.js';
 import { managerOf } from './subject-reads.js';
-
-export type SnapshotLookup =
-  | { readonly found: true; readonly state: State; readonly data: SnapshotData; readonly bytes: number }
-  | { readonly found: false; readonly reason: string };
 
 async function bucket(nc: NatsConnection, create: boolean): Promise<ObjectStore | undefined> {
   const objm = new Objm(nc);
@@ -29,36 +27,115 @@ export async function logStreamIdentity(nc: NatsConnection): Promise<{ created: 
   return { created: info.created, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
 }
 
-/** Writes the state as the newest snapshot; returns the sequence it reflects and its size. */
-export async function saveSnapshot(nc: NatsConnection, state: State, slots: number): Promise<{ seq: number; bytes: number }> {
+/** Writes one part of the state as its newest snapshot; returns the position it reflects and its size. */
+export async function savePartSnapshot(nc: NatsConnection, state: State, part: SnapshotPart, slots: number): Promise<{ seq: number; bytes: number }> {
   const store = await bucket(nc, true);
   if (!store) throw new Error(`cannot open the ${SNAPSHOT_BUCKET} object store`);
   const { created } = await logStreamIdentity(nc);
-  // Serialised in one synchronous step, so it is the state at exactly one sequence.
-  const seq = state.seq;
-  const bytes = encodeValue(toSnapshot(state, { slots, streamCreated: created }));
-  await store.putBlob({ name: SNAPSHOT_OBJECT, description: `state at log sequence ${seq}` }, bytes);
-  return { seq, bytes: bytes.length };
+  // Serialised in one synchronous step, so it is the part at exactly one position.
+  const snap = toPartSnapshot(state, part, { slots, streamCreated: created });
+  const bytes = encodeValue(snap);
+  await store.putBlob({ name: snapshotObjectName(part), description: `${part === 'global' ? 'global facts' : `slot ${part}`} at log sequence ${snap.seq}` }, bytes);
+  return { seq: snap.seq, bytes: bytes.length };
 }
 
-/** The newest usable snapshot, or why there is none. */
-export async function loadSnapshot(nc: NatsConnection, slots: number): Promise<SnapshotLookup> {
-  const store = await bucket(nc, false);
+/** Writes every part (tests and tools; a controller writes the parts it holds, see its snapshotter). */
+export async function saveSnapshot(nc: NatsConnection, state: State, slots: number, parts: readonly SnapshotPart[]): Promise<{ seq: number; bytes: number }> {
+  let bytes = 0;
+  for (const part of parts) bytes += (await savePartSnapshot(nc, state, part, slots)).bytes;
+  return { seq: state.seq, bytes };
+}
+
+export type PartLookup = { readonly found: true; readonly data: PartSnapshot; readonly bytes: number } | { readonly found: false; readonly reason: string };
+
+/** The newest usable snapshot of one part, or why there is none. */
+export async function loadPartSnapshot(
+  nc: NatsConnection,
+  part: SnapshotPart,
+  slots: number,
+  known?: { store?: ObjectStore | undefined; log?: { created: string; lastSeq: number } },
+): Promise<PartLookup> {
+  const store = known?.store ?? (await bucket(nc, false));
   if (!store) return { found: false, reason: 'no snapshot store yet' };
   let blob: Uint8Array | null;
   try {
-    blob = await store.getBlob(SNAPSHOT_OBJECT);
+    blob = await store.getBlob(snapshotObjectName(part));
   } catch (err) {
     return { found: false, reason: `snapshot unreadable: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (!blob) return { found: false, reason: 'no snapshot yet' };
   const decoded = decodeValue(blob);
   if (!decoded.ok) return { found: false, reason: `snapshot corrupt: ${decoded.reason}` };
-  const r = fromSnapshot(decoded.value);
+  const r = readPartSnapshot(decoded.value);
   if (!r.ok) return { found: false, reason: `snapshot refused: ${r.reason}` };
-  const log = await logStreamIdentity(nc);
+  if (r.data.part !== part) return { found: false, reason: `object ${snapshotObjectName(part)} holds part ${String(r.data.part)}` };
+  const log = known?.log ?? (await logStreamIdentity(nc));
   if (r.data.streamCreated !== log.created) return { found: false, reason: 'snapshot is of another log stream (recreated since)' };
   if (r.data.seq > log.lastSeq) return { found: false, reason: `snapshot at ${r.data.seq} is ahead of the log (last ${log.lastSeq})` };
   if (r.data.slots !== slots) return { found: false, reason: `snapshot folded with ${r.data.slots} slots, topology has ${slots}` };
-  return { found: true, state: r.state, data: r.data, bytes: blob.length };
+  return { found: true, data: r.data, bytes: blob.length };
+}
+
+/**
+ * The sequence of the last message of one part of the log (0: none), read with a direct get by
+ * subject: a part whose snapshot holds its last message is complete up to the end of the log.
+ */
+export async function lastSeqOfPart(nc: NatsConnection, part: SnapshotPart): Promise<number> {
+  const jsm = await managerOf(nc);
+  try {
+    const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: part === 'global' ? GLOBAL_FILTER : slotFilter(part) });
+    return m?.seq ?? 0;
+  } catch {
+    return 0; // no message on it (the server answers 404)
+  }
+}
+
+export type SnapshotLookup =
+  | {
+      readonly found: true;
+      readonly state: State;
+      /** Read the log from `seq + 1` on: every part is folded at least up to here. */
+      readonly data: { readonly seq: number; readonly lastTimeMs: number };
+      readonly bytes: number;
+      readonly parts: number;
+    }
+  | { readonly found: false; readonly reason: string };
+
+/**
+ * Every part's newest snapshot composed into one state, for readers of the whole log (dsctl, the
+ * API facade). `data.seq` is where the log must be read from (+1): the least position among the
+ * parts, where a part whose snapshot holds its last message counts as complete up to the log's end
+ * (so a quiet slot does not hold every reader back). Envelopes of a part already folded past are
+ * ignored by evolve.
+ */
+export async function loadSnapshot(nc: NatsConnection, slots: number): Promise<SnapshotLookup> {
+  const store = await bucket(nc, false);
+  if (!store) return { found: false, reason: 'no snapshot store yet' };
+  const identity = await logStreamIdentity(nc);
+  const log = { created: identity.created, lastSeq: identity.lastSeq };
+  const all: SnapshotPart[] = ['global', ...Array.from({ length: slots }, (_, i) => i)];
+  const found = await Promise.all(all.map(async (part) => ({ part, lookup: await loadPartSnapshot(nc, part, slots, { store, log }) })));
+  const global = found[0]!.lookup;
+  if (!global.found) return { found: false, reason: `global facts: ${global.reason}` };
+  const state = initialState();
+  let bytes = 0;
+  let parts = 0;
+  let from = log.lastSeq;
+  for (const { part, lookup } of found) {
+    const last = await lastSeqOfPart(nc, part);
+    let through: number;
+    if (lookup.found) {
+      applyPartSnapshot(state, lookup.data);
+      bytes += lookup.bytes;
+      parts++;
+      through = lookup.data.seq >= last ? log.lastSeq : lookup.data.seq;
+    } else {
+      through = last === 0 ? log.lastSeq : 0;
+    }
+    from = Math.min(from, through);
+  }
+  if (from === 0) return { found: false, reason: 'a slot with events has no snapshot yet' };
+  settleParts(state);
+  if (from > state.globalThrough && (await lastSeqOfPart(nc, 'global')) <= state.global.seq) state.globalThrough = from;
+  return { found: true, state, data: { seq: from, lastTimeMs: state.lastTimeMs }, bytes, parts };
 }

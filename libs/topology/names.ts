@@ -32,9 +32,18 @@ export const LEASE_BUCKET = 'ds_leases';
 /** KV: live controllers (entries expire unless refreshed). */
 export const MEMBERS_BUCKET = 'ds_members';
 
-/** Object store: the newest snapshot of the folded state (object SNAPSHOT_OBJECT). */
+/**
+ * Object store: the newest snapshot of each part of the folded state: `global` (nodes, namespaces)
+ * and `slot.<n>` (a slot's DaemonSets, pods and shard). SNAPSHOT_OBJECT (`state`, the whole state in
+ * one object) is the layout before per-slot reading: ignored, and removed by dsctl migrate-log.
+ */
 export const SNAPSHOT_BUCKET = 'ds_snapshots';
 export const SNAPSHOT_OBJECT = 'state';
+
+/** The object holding the snapshot of one part of the state. */
+export function snapshotObjectName(part: 'global' | number): string {
+  return part === 'global' ? 'global' : `slot.${part}`;
+}
 
 export const DEFAULT_SLOTS = 64;
 
@@ -207,3 +216,4 @@ export const DEAD_LETTERS_PER_CLASS = 10_000;
 export function leaseKey(slot: number): string {
   return `slot.${slot}`;
 }
+export const HEADER_TIME = 'Ds-Time'; // a carried-over message's own time (ms since the epoch): log readers prefer it to the stream time (dsctl migrate-log)

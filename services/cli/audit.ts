@@ -86,10 +86,12 @@ export async function auditTheLog(nc: NatsConnection, options: Omit<AuditOptions
   // A log purged below a snapshot (README, Retention) starts from that snapshot's state; the
   // events it folds are not judged. Without one, the audit folds what is left, blind to the rest.
   let from: { state: State } | undefined;
+  let readFrom: number | undefined;
   if (info.state.first_seq > 1 && info.state.messages > 0) {
     const snap = await loadSnapshot(nc, settings.slots);
     if (snap.found && snap.data.seq >= info.state.first_seq - 1 && snap.data.seq <= info.state.last_seq) {
       from = { state: snap.state };
+      readFrom = snap.data.seq + 1;
       note(`note: the log was purged below seq ${info.state.first_seq}; the audit starts from the snapshot at seq ${snap.data.seq} (what it holds is folded, not judged)`);
     } else {
       const why = snap.found ? `the snapshot is at seq ${snap.data.seq}` : snap.reason;
@@ -113,7 +115,7 @@ export async function auditTheLog(nc: NatsConnection, options: Omit<AuditOptions
   };
   const reader = await openLogReader({
     nc,
-    fromSeq: audit.state.seq + 1,
+    fromSeq: readFrom ?? audit.state.seq + 1,
     untilSeq: Math.max(0, lastPresent),
     onEnvelope: (env) => guarded(() => audit.observe(env)),
     // A message set aside (undecodable, invalid, wrongly authored) is a position seen, not a gap.

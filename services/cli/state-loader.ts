@@ -44,18 +44,21 @@ export async function loadState(nc: NatsConnection, opts: LoadOptions = {}): Pro
   // (describe, events) and log history need the log itself, so they fold from the start.
   let state = initialState();
   let fromSnapshot: number | undefined;
+  let readFrom = 1;
   if (!opts.withEvents && !opts.onEnvelope && opts.useSnapshot !== false) {
     const snap = await loadSnapshot(nc, settings.slots);
-    const fits = snap.found && snap.data.seq <= (opts.untilSeq ?? Number.MAX_SAFE_INTEGER) && snap.data.lastTimeMs <= (opts.untilMs ?? Number.MAX_SAFE_INTEGER);
+    // Its parts may reach past where the log is read from (snap.state.seq is the furthest).
+    const fits = snap.found && snap.state.seq <= (opts.untilSeq ?? Number.MAX_SAFE_INTEGER) && snap.data.lastTimeMs <= (opts.untilMs ?? Number.MAX_SAFE_INTEGER);
     if (snap.found && fits) {
       state = snap.state;
       fromSnapshot = snap.data.seq;
+      readFrom = snap.data.seq + 1;
     }
   }
   let passedTime = false;
   const reader = await openLogReader({
     nc,
-    fromSeq: state.seq + 1,
+    fromSeq: readFrom,
     ...(opts.untilSeq !== undefined ? { untilSeq: opts.untilSeq } : {}),
     onEnvelope: (env) => {
       if (passedTime || (opts.untilMs !== undefined && env.timeMs > opts.untilMs)) {

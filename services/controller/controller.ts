@@ -1,6 +1,7 @@
-// The controller's wiring: replay the log into the state, then fold live events and route them to
-// the reconciler, take this controller's share of the slots, judge node liveness, resync, and write
-// snapshots. Each concern is a module of its own; all decisions come from libs/core.
+// The controller's wiring: read the global facts, take this controller's share of the slots and
+// read only those (slot-reading), fold what arrives and route it to the reconciler, judge node
+// liveness, resync, and write snapshots of the parts it holds. Each concern is a module of its
+// own; all decisions come from libs/core.
 //
 // Shutdown order: stop the timers and the liveness loop, stop reading, let the running reconcile
 // pass finish, then give the leases back (the service's main drains the connection after).
@@ -14,10 +15,8 @@ import { initialState, type State } from '../../libs/core/state.js';
 import type { Envelope } from '../../libs/events/types.js';
 import { CopyBudget, setAside } from '../../libs/nats/dead-letter.js';
 import { SlotLeases } from '../../libs/nats/leases.js';
-import { openLogReader } from '../../libs/nats/log-reader.js';
 import { Members } from '../../libs/nats/members.js';
 import { createRejectCounters } from '../../libs/nats/reject-counters.js';
-import { loadSnapshot } from '../../libs/nats/snapshots.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
 import { Lifecycle } from '../../libs/runtime/lifecycle.js';
 import { LEASE_BUCKET, shardSubject } from '../../libs/topology/names.js';
@@ -28,6 +27,7 @@ import { routeEvent } from './fold-routing.js';
 import { startLivenessLoop, type LivenessLoop } from './liveness-loop.js';
 import { Reconciler } from './reconciler.js';
 import { SlotOwner } from './slot-owner.js';
+import { SlotReading } from './slot-reading.js';
 import { startSnapshotter } from './snapshotter.js';
 
 export interface ControllerHandle {
@@ -39,16 +39,15 @@ export interface ControllerHandle {
 
 const PROGRESS_EVERY_MS = 1000;
 const REJECTS_LOG_EVERY_MS = 10_000;
+/** How often the count of log messages read is logged (`log read`, while it changes). */
+const READ_LOG_EVERY_MS = 5_000;
 
 export async function startController(nc: NatsConnection, config: ControllerConfig, log: Logger): Promise<ControllerHandle> {
   const lifecycle = new Lifecycle(log);
   const settings = await ensureTopology(nc, { slots: config.slots, replicas: config.streamReplicas });
   const slots = settings.slots;
   const js = jetstream(nc);
-  const snapshot = await loadSnapshot(nc, slots);
-  if (snapshot.found) log.info({ seq: snapshot.data.seq, bytes: snapshot.bytes }, 'snapshot loaded');
-  else log.info({ reason: snapshot.reason }, 'starting without a snapshot: replaying the whole log');
-  const state = snapshot.found ? snapshot.state : initialState();
+  const state = initialState();
   const timers: NodeJS.Timeout[] = [];
   let live = false;
   let stopping = false;
@@ -66,10 +65,14 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     announce: (event) => publishEvent(js, { subject: shardSubject(event.data.slot), event }),
     log,
     hooks: {
-      foldedToEnd: async () => waitForSeq(await reader.lastSeqNow()),
+      foldedToEnd: (got) => reading.acquire(got),
       acquired: (got) => reconciler.acquired(got),
       passFinished: () => reconciler.passFinished(),
-      released: (slot) => reconciler.forgetSlot(slot),
+      released: (slot) => {
+        reconciler.forgetSlot(slot);
+        void reading.release(slot).catch((err: unknown) => log.error({ err, shard: slot }, 'releasing a slot failed'));
+      },
+      handingOver: (slot) => snapshotter?.writePart(slot) ?? Promise.resolve(),
       renewed: () => reconciler.redoDeferred(),
     },
   });
@@ -81,7 +84,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     const route = routeEvent(state, e);
     reconciler.settle(route);
     if (route.verdictFor !== undefined) liveness?.verdictFolded(route.verdictFor);
-    evolve(state, env, { slots });
+    evolve(state, env, { slots, inOrder: false });
     if (e.type === 'CommandRejected') {
       log.warn({ node: e.data.node, reason: e.data.reason, command: e.data.commandId, epoch: e.data.epoch }, 'command rejected by agent');
     }
@@ -102,30 +105,29 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     setAside(js, 'controller', cls, msg, reason).catch((err: unknown) => log.error({ err }, 'dead-letter publish failed'));
   };
 
-  function waitForSeq(seq: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (state.seq >= seq || stopping) resolve();
-        else setTimeout(check, 5);
-      };
-      check();
-    });
-  }
-
-  // ---- replay ------------------------------------------------------------------------------------
+  // ---- the global facts ----------------------------------------------------------------------------
+  // Every controller holds every node (liveness, eligibility); each slot is read once owned.
   lifecycle.to('replaying');
   const replayStart = Date.now();
-  const reader = await openLogReader({ nc, fromSeq: state.seq + 1, onEnvelope, onInvalid, log });
+  const reading = new SlotReading({ nc, state, slots, onEnvelope, onInvalid, log });
+  let snapshotter: ReturnType<typeof startSnapshotter> | undefined;
   const progress = setInterval(() => {
     const elapsed = (Date.now() - replayStart) / 1000;
-    log.info({ seq: state.seq, rate: Math.round(state.seq / Math.max(elapsed, 0.001)) }, 'replaying');
+    log.info({ read: reading.read, rate: Math.round(reading.read / Math.max(elapsed, 0.001)) }, 'replaying');
   }, PROGRESS_EVERY_MS);
-  const caught = await reader.caughtUp;
+  const global = await reading.startGlobal();
   clearInterval(progress);
   log.info(
-    { seq: caught.seq, events: caught.count, fromSeq: snapshot.found ? snapshot.data.seq + 1 : 1, ms: Date.now() - replayStart, invalid, rejected: rejects.snapshot() },
+    { seq: state.global.seq, events: reading.read, fromSeq: global.fromSeq, snapshot: global.snapshot, ms: Date.now() - replayStart, invalid, rejected: rejects.snapshot() },
     'replay caught up',
   );
+  let readLogged = -1;
+  const logRead = (): void => {
+    if (reading.read === readLogged) return;
+    readLogged = reading.read;
+    log.info({ read: reading.read, slots: reading.reading().length, nodes: state.nodes.size, daemonSets: state.daemonSets.size, pods: state.pods.size }, 'log read');
+  };
+  timers.push(setInterval(logRead, READ_LOG_EVERY_MS));
   let rejectsLogged = rejects.total();
   timers.push(setInterval(() => {
     if (rejects.total() === rejectsLogged) return;
@@ -154,14 +156,14 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   // for longer. A pass that finds nothing to do publishes nothing.
   if (config.resyncMs > 0) timers.push(setInterval(() => reconciler.resync(), config.resyncMs));
 
-  // One snapshot writer: the owner of slot 0 (every controller folds the whole log, so any would do).
-  const snapshotter = startSnapshotter({
+  // Each controller writes the parts it holds: its slots, and the global facts if it owns slot 0.
+  snapshotter = startSnapshotter({
     nc,
     state,
     slots,
     policy: { everyEvents: config.snapshotEveryEvents, everyMs: config.snapshotEveryMs },
-    fromSeq: snapshot.found ? snapshot.data.seq : 0,
-    writes: () => owner.owns(0),
+    parts: () => [...(owner.owns(0) ? (['global'] as const) : []), ...reading.reading().filter((slot) => owner.holds(slot))],
+    folded: () => reading.read,
     log,
   });
   for (const t of timers) t.unref();
@@ -174,9 +176,10 @@ export async function startController(nc: NatsConnection, config: ControllerConf
       stopping = true;
       lifecycle.to('stopping');
       for (const t of timers) clearInterval(t);
-      snapshotter.stop();
+      snapshotter?.stop();
       liveness?.stop();
-      await reader.stop();
+      await reading.stop();
+      logRead();
       await reconciler.stop();
       await owner.stop();
       lifecycle.to('stopped');

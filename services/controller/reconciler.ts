@@ -13,7 +13,7 @@ import { garbageOf } from '../../libs/core/daemon-view.js';
 import { clearFor, expect, lower, newExpectations, observe, satisfied } from '../../libs/core/expectations.js';
 import { reconcile, statusChanged } from '../../libs/core/reconcile.js';
 import { slowStartBatches } from '../../libs/core/slow-start.js';
-import { dsKey, type DsKey, type DsStatus, type State } from '../../libs/core/state.js';
+import { dsKey, type DsKey, type DsStatus, type State, decisionTimeMs } from '../../libs/core/state.js';
 import type { DaemonSetStatusUpdated } from '../../libs/events/types.js';
 import type { HeldLease } from '../../libs/nats/leases.js';
 import { publishEvent, publishMany, type PublishItem } from '../../libs/nats/publish.js';
@@ -178,9 +178,10 @@ export class Reconciler {
         continue;
       }
       if (!satisfied(this.exp, key, nowMs)) continue;
-      // Decide on the log's own clock (the stream time of the last event folded), so that a
-      // replay of the log makes the same decisions; the wall clock only schedules ticks.
-      const d = reconcile(state, key, { nowMs: state.lastTimeMs, epoch: lease.epoch, burst: this.o.burst });
+      // Decide on the log's own clock (the stream time of the last event folded of this slot or
+      // of the global facts), so that a replay of those parts makes the same decisions; the wall
+      // clock only schedules ticks.
+      const d = reconcile(state, key, { nowMs: decisionTimeMs(state, slot), epoch: lease.epoch, burst: this.o.burst });
       expect(this.exp, key, d.commands.map((c) => c.data.id), nowMs);
       for (const c of d.commands) {
         idsOf.set(c.data.id, key);

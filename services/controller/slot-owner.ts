@@ -17,14 +17,19 @@ import type { MemberInfo, Members } from '../../libs/nats/members.js';
 const ACQUIRE_EVERY_MS = 250;
 
 export interface SlotOwnerHooks {
-  /** Resolves once everything written to the log so far is folded (a new owner's warm-up). */
-  readonly foldedToEnd: () => Promise<void>;
+  /**
+   * Starts reading these newly acquired slots and resolves once each is folded up to the log's end,
+   * with the global facts (a new owner's warm-up: it knows every command already in flight).
+   */
+  readonly foldedToEnd: (slots: readonly number[]) => Promise<void>;
   /** Slots became usable: reconcile their DaemonSets. */
   readonly acquired: (slots: readonly number[]) => void;
   /** Resolves once no reconcile pass is running (a handover waits for the current one). */
   readonly passFinished: () => Promise<void>;
-  /** A slot is no longer ours (handed over, or lost to another owner): drop its work. */
+  /** A slot is no longer ours (handed over, or lost to another owner): drop its work and its state. */
   readonly released: (slot: number) => void;
+  /** A slot is about to be handed over (its last pass is done): snapshot it for the next owner. */
+  readonly handingOver?: (slot: number) => Promise<void>;
   /** Leases were renewed: work deferred while a slot was not usable may go now. */
   readonly renewed: () => void;
 }
@@ -173,7 +178,7 @@ export class SlotOwner {
     if (!got.length) return;
     // A new owner knows every command already in flight before it decides: fold up to the log's
     // end as of now (our ShardAcquired events are the last thing we wrote).
-    await this.o.hooks.foldedToEnd();
+    await this.o.hooks.foldedToEnd(got);
     for (const slot of got) {
       this.warming.delete(slot);
       this.freeSince.delete(slot);
@@ -190,6 +195,7 @@ export class SlotOwner {
     for (const slot of leaving) this.releasing.add(slot);
     await this.o.hooks.passFinished(); // the current pass finishes; no new one decides for them
     for (const slot of leaving) {
+      await this.o.hooks.handingOver?.(slot);
       await this.o.leases.release(slot);
       this.releasing.delete(slot);
       this.o.hooks.released(slot);

@@ -1,11 +1,13 @@
-// The snapshotter: writes the folded state to the snapshot store when enough has been folded since
-// the last one (by count or by time), so a restarting controller or dsctl folds only the tail.
-// One writer at a time: the caller says whether this controller is it (the owner of slot 0).
+// The snapshotter: writes the parts of the folded state this controller holds to the snapshot
+// store when enough has been folded since the last round (by count or by time): each owned slot's
+// part, and the global facts' part if it owns slot 0 (every controller holds the global facts; one
+// writes them). A restarting controller, or a slot's next owner, then folds only the tail.
 
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { SnapshotPart } from '../../libs/core/snapshot.js';
 import type { State } from '../../libs/core/state.js';
-import { saveSnapshot } from '../../libs/nats/snapshots.js';
+import { savePartSnapshot } from '../../libs/nats/snapshots.js';
 
 const CHECK_EVERY_MS = 1000;
 
@@ -23,38 +25,66 @@ export function snapshotDue(policy: SnapshotPolicy, sinceEvents: number, sinceMs
   return byCount || byTime;
 }
 
+/** The parts whose position moved since they were last written. PURE. */
+export function partsToWrite(state: State, held: readonly SnapshotPart[], written: ReadonlyMap<SnapshotPart, number>): SnapshotPart[] {
+  return held.filter((part) => {
+    const seq = part === 'global' ? state.global.seq : (state.slotParts.get(part)?.seq ?? 0);
+    return seq > (written.get(part) ?? 0);
+  });
+}
+
 export interface SnapshotterOptions {
   readonly nc: NatsConnection;
   readonly state: State;
   readonly slots: number;
   readonly policy: SnapshotPolicy;
-  /** The sequence of the snapshot the state was loaded from (0: none). */
-  readonly fromSeq: number;
-  /** Whether this controller writes snapshots now. */
-  readonly writes: () => boolean;
+  /** The parts this controller writes now (its slots, and 'global' if it owns slot 0). */
+  readonly parts: () => SnapshotPart[];
+  /** Events folded so far (all parts): what the policy counts. */
+  readonly folded: () => number;
   readonly log: Logger;
 }
 
-export function startSnapshotter(o: SnapshotterOptions): { stop(): void } {
-  let last = { seq: o.fromSeq, atMs: Date.now() };
+export interface Snapshotter {
+  /** Writes one part now (a slot about to be handed over); never throws. */
+  writePart(part: SnapshotPart): Promise<void>;
+  stop(): void;
+}
+
+export function startSnapshotter(o: SnapshotterOptions): Snapshotter {
+  const written = new Map<SnapshotPart, number>();
+  let last = { folded: o.folded(), atMs: Date.now() };
   let writing = false;
   let stopped = false;
+  const write = async (part: SnapshotPart): Promise<number> => {
+    const { seq, bytes } = await savePartSnapshot(o.nc, o.state, part, o.slots);
+    written.set(part, seq);
+    return bytes;
+  };
   const timer = setInterval(() => {
-    if (writing || stopped || !o.writes() || !snapshotDue(o.policy, o.state.seq - last.seq, Date.now() - last.atMs)) return;
+    if (writing || stopped || !snapshotDue(o.policy, o.folded() - last.folded, Date.now() - last.atMs)) return;
+    const due = partsToWrite(o.state, o.parts(), written);
+    last = { folded: o.folded(), atMs: Date.now() };
+    if (!due.length) return;
     writing = true;
     const started = Date.now();
-    saveSnapshot(o.nc, o.state, o.slots)
-      .then(
-        ({ seq, bytes }) => {
-          last = { seq, atMs: Date.now() };
-          o.log.info({ seq, bytes, ms: Date.now() - started }, 'snapshot written');
-        },
-        (err: unknown) => o.log.error({ err }, 'snapshot failed'),
-      )
+    (async () => {
+      let bytes = 0;
+      for (const part of due) if (!stopped) bytes += await write(part);
+      o.log.info({ parts: due.length, bytes, seq: o.state.seq, ms: Date.now() - started }, 'snapshot written');
+    })()
+      .catch((err: unknown) => o.log.error({ err }, 'snapshot failed'))
       .finally(() => (writing = false));
   }, CHECK_EVERY_MS);
   timer.unref();
   return {
+    async writePart(part: SnapshotPart): Promise<void> {
+      try {
+        await write(part);
+      } catch (err) {
+        o.log.warn({ err, part }, 'snapshot of a part failed');
+      }
+    },
     stop(): void {
       stopped = true;
       clearInterval(timer);

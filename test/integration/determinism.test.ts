@@ -1,12 +1,18 @@
-// Determinism, proven on a real recorded log: a real controller and agents run a rollout, node
-// churn and deletions on a real nats-server; then the recorded log is folded twice (deep-equal
-// states), and every command the controller wrote is re-derived by folding the log up to the
-// command's causeSeq and reconciling again: same ids, same order, per DaemonSet.
+// Determinism, proven on a real recorded log: real controllers and agents run rollouts of two
+// DaemonSets in different slots, node churn, a second controller joining (a handover of slots)
+// and the first one stopping (a second handover), on a real nats-server. Then the recorded log is
+// folded twice (deep-equal states), and every command a controller wrote is re-derived from the
+// two parts of the log it had read when it decided: its slot (`s.<slot>.…`) up to the command's
+// slotSeq and the global facts (`g.…`) up to its globalSeq, folded in log order; reconciling
+// again gives the same ids, in the same order, per DaemonSet.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { evolve } from '../../libs/core/evolve.js';
+import { pino } from 'pino';
+import { evolve, partOf } from '../../libs/core/evolve.js';
 import { reconcile } from '../../libs/core/reconcile.js';
-import { dsKey, initialState, type State } from '../../libs/core/state.js';
+import { decisionTimeMs, dsKey, initialState, type State } from '../../libs/core/state.js';
+import { loadControllerConfig } from '../../services/controller/config.js';
+import { startController } from '../../services/controller/controller.js';
 import type { Envelope, PodCommand } from '../../libs/events/types.js';
 import { applyManifests, parseManifests } from '../../services/cli/apply.js';
 import type { ControllerHandle } from '../../services/controller/controller.js';
@@ -16,18 +22,20 @@ import { readLog } from '../support/log.js';
 
 const SLOTS = 8;
 
-const manifest = (image: string): string => `apiVersion: apps/v1
+// With 8 slots, web (slot 3) and metrics (slot 4) go to different controllers of {det, det-2}.
+const manifest = (image: string, name = 'web'): string => `apiVersion: apps/v1
 kind: DaemonSet
-metadata: { name: web, namespace: default }
+metadata: { name: ${name}, namespace: default }
 spec:
-  selector: { matchLabels: { app: web } }
+  selector: { matchLabels: { app: ${name} } }
   updateStrategy: { type: RollingUpdate, rollingUpdate: { maxUnavailable: 1 } }
   template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [ { name: web, image: ${image} } ] }
+    metadata: { labels: { app: ${name} } }
+    spec: { containers: [ { name: ${name}, image: ${image} } ] }
 `;
 
 function fold(log: readonly Envelope[], untilSeq = Number.MAX_SAFE_INTEGER): State {
+  // The whole log, in order, as dsctl reads it.
   const state = initialState();
   for (const env of log) {
     if (env.seq > untilSeq) break;
@@ -41,13 +49,14 @@ describe('determinism over a recorded log', () => {
   let controller: ControllerHandle;
   let log: Envelope[] = [];
 
-  const converged = (image: string, nodes: number) =>
-    eventually(() => {
-      const ds = controller.state.daemonSets.get('default/web')!;
+  const converged = (image: string, nodes: number, name = 'web') =>
+    eventually(async () => {
+      const state = fold(await readLog(cluster.nats.url));
+      const ds = state.daemonSets.get(`default/${name}`)!;
       const s = ds.status!;
       assert.equal(ds.spec.template.spec.containers[0]!.image, image);
       assert.deepEqual([s.desiredNumberScheduled, s.updatedNumberScheduled, s.numberAvailable, s.observedGeneration], [nodes, nodes, nodes, ds.generation]);
-    }, { timeoutMs: 15_000 });
+    }, { timeoutMs: 20_000 });
 
   before(async () => {
     cluster = await startInProcessCluster({
@@ -58,16 +67,30 @@ describe('determinism over a recorded log', () => {
     });
     controller = cluster.controller;
     const { nc, agents } = cluster;
-    await applyManifests(nc, await parseManifests(manifest('nginx:1.0'), 't'));
+    await applyManifests(nc, await parseManifests(manifest('nginx:1.0') + '---\n' + manifest('m:1', 'metrics'), 't'));
     await converged('nginx:1.0', 4);
+    await converged('m:1', 4, 'metrics');
     await applyManifests(nc, await parseManifests(manifest('nginx:2.0'), 't')); // a rolling update
     await converged('nginx:2.0', 4);
-    await agents.get('b')!.stop({ deregister: true }); // a node leaves
-    agents.delete('b');
-    await cluster.addAgent('e'); // a node joins
-    await converged('nginx:2.0', 4);
-    await applyManifests(nc, await parseManifests(manifest('nginx:1.0'), 't')); // back to the first template
-    await converged('nginx:1.0', 4);
+    // A second controller joins: the slots are split, half of them handed over.
+    const second = await startController(nc, loadControllerConfig({ CONTROLLER_ID: 'det-2', SLOTS: String(SLOTS), LEASE_TTL_MS: '2000' }), pino({ level: 'silent' }));
+    try {
+      await eventually(() => assert.ok(second.state.slotParts.size > 0 && second.state.daemonSets.has('default/web')), { timeoutMs: 20_000 });
+      await agents.get('b')!.stop({ deregister: true }); // a node leaves
+      agents.delete('b');
+      await cluster.addAgent('e'); // a node joins
+      await converged('nginx:2.0', 4);
+      await converged('m:1', 4, 'metrics');
+      await applyManifests(nc, await parseManifests(manifest('nginx:1.0') + '---\n' + manifest('m:2', 'metrics'), 't'));
+      await converged('nginx:1.0', 4);
+      await converged('m:2', 4, 'metrics');
+      // The first controller stops: the second takes every slot back from it.
+      await controller.stop();
+      await applyManifests(nc, await parseManifests(manifest('m:3', 'metrics'), 't'));
+      await converged('m:3', 4, 'metrics');
+    } finally {
+      await second.stop();
+    }
     log = await readLog(cluster.nats.url);
   });
 
@@ -78,37 +101,49 @@ describe('determinism over a recorded log', () => {
   it('folding the same log twice gives deep-equal states', () => {
     assert.ok(log.length > 50, `a substantial log (${log.length} events)`);
     assert.deepStrictEqual(fold(log), fold(log));
-    const live = controller.state;
     const folded = fold(log);
-    assert.equal(folded.daemonSets.get('default/web')!.currentHash, live.daemonSets.get('default/web')!.currentHash);
-    assert.deepEqual([...folded.pods.keys()].sort(), [...live.pods.keys()].filter((k) => folded.pods.has(k)).sort());
+    assert.equal(folded.daemonSets.get('default/web')!.revisions.length, 2);
+    assert.equal(folded.daemonSets.get('default/metrics')!.revisions.length, 3);
   });
 
-  it('every command the controller wrote is what reconciling the log at its causeSeq decides', () => {
+  it('every command a controller wrote is what reconciling its slot and the global facts, as far as it had read them, decides', () => {
     const commands = log.filter((e): e is Envelope<PodCommand> => e.event.type === 'PodCreate' || e.event.type === 'PodDelete');
-    assert.ok(commands.some((c) => c.event.data.causeSeq > 0));
-    // One decision = one (causeSeq, DaemonSet) pair; commands of a decision keep their order.
-    const decisions = new Map<string, PodCommand[]>();
-    const state = initialState();
+    assert.ok(commands.every((c) => c.event.data.slotSeq !== undefined && c.event.data.globalSeq !== undefined), 'every command says how far it had read');
+    // One decision = one (slot position, global position, DaemonSet); its commands keep their order.
+    const decisions = new Map<string, { slot: number; slotSeq: number; globalSeq: number; ds: string; recorded: PodCommand[] }>();
+    const podOwner = new Map<string, string>();
     for (const env of commands) {
-      const owner = env.event.type === 'PodCreate' ? env.event.data.ds : undefined;
-      const key = `${env.event.data.causeSeq}|${owner ? dsKey(owner.namespace, owner.name) : 'default/web'}`;
-      decisions.set(key, [...(decisions.get(key) ?? []), env.event]);
+      const d = env.event.data;
+      const ds = env.event.type === 'PodCreate' ? dsKey(env.event.data.ds.namespace, env.event.data.ds.name) : podOwner.get(env.event.data.podName)!;
+      if (env.event.type === 'PodCreate') podOwner.set(env.event.data.pod.name, ds);
+      const key = `${d.slotSeq}|${d.globalSeq}|${ds}`;
+      const entry = decisions.get(key) ?? { slot: d.slot, slotSeq: d.slotSeq!, globalSeq: d.globalSeq!, ds, recorded: [] };
+      entry.recorded.push(env.event);
+      decisions.set(key, entry);
     }
-    let i = 0;
+    const parts = log.map((env) => partOf(initialState(), env, SLOTS));
+    const slotsDecided = new Set<number>();
+    const epochs = new Set<number>();
     let checked = 0;
-    for (const [key, recorded] of [...decisions].sort((a, b) => Number(a[0].split('|')[0]) - Number(b[0].split('|')[0]))) {
-      const [causeSeq, ds] = [Number(key.split('|')[0]), key.split('|')[1]!];
-      while (i < log.length && log[i]!.seq <= causeSeq) evolve(state, log[i++]!, { slots: SLOTS });
-      assert.equal(state.seq, causeSeq);
-      const again = reconcile(state, ds, { nowMs: state.lastTimeMs, epoch: recorded[0]!.data.epoch });
+    for (const d of decisions.values()) {
+      // Exactly the two parts the deciding controller had read, in log order.
+      const state = initialState();
+      log.forEach((env, i) => {
+        const part = parts[i];
+        if ((part === d.slot && env.seq <= d.slotSeq) || (part === 'global' && env.seq <= d.globalSeq)) evolve(state, env, { slots: SLOTS, inOrder: false });
+      });
+      const again = reconcile(state, d.ds, { nowMs: decisionTimeMs(state, d.slot), epoch: d.recorded[0]!.data.epoch });
       assert.deepEqual(
         again.commands.map((c) => `${c.type} ${c.data.id} ${c.data.node}`),
-        recorded.map((c) => `${c.type} ${c.data.id} ${c.data.node}`),
-        `decision at seq ${causeSeq} for ${ds}`,
+        d.recorded.map((c) => `${c.type} ${c.data.id} ${c.data.node}`),
+        `decision at slot ${d.slot} seq ${d.slotSeq}, global seq ${d.globalSeq}, for ${d.ds}`,
       );
+      slotsDecided.add(d.slot);
+      epochs.add(d.recorded[0]!.data.epoch);
       checked++;
     }
-    assert.ok(checked >= 6, `several decisions re-derived (${checked})`);
+    assert.ok(checked >= 10, `several decisions re-derived (${checked})`);
+    assert.equal(slotsDecided.size, 2, 'decisions of two slots');
+    assert.ok(epochs.size >= 3, `decisions under several owners' epochs (handovers): ${[...epochs].join(', ')}`);
   });
 });

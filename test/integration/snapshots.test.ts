@@ -11,7 +11,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { loadSnapshot } from '../../libs/nats/snapshots.js';
 import { ensureTopology } from '../../libs/nats/topology.js';
-import { LOG_STREAM, SNAPSHOT_BUCKET, SNAPSHOT_OBJECT, nodeSubject } from '../../libs/topology/names.js';
+import { LOG_STREAM, SNAPSHOT_BUCKET, nodeSubject, snapshotObjectName } from '../../libs/topology/names.js';
 import { encodeEvent } from '../../libs/codec/codec.js';
 import { startAgent, type AgentHandle } from '../../services/agent/agent.js';
 import { loadAgentConfig } from '../../services/agent/config.js';
@@ -69,7 +69,7 @@ describe('snapshots (real nats-server)', () => {
     }
     await applyManifests(nc, await parseManifests(manifest, 't'));
     await eventually(() => assert.equal(first.state.daemonSets.get('default/web')?.status?.numberReady, 3));
-    const snap = await eventually(async () => {
+    await eventually(async () => {
       const s = await loadSnapshot(nc, 4);
       assert.ok(s.found, s.found ? '' : s.reason);
       assert.ok(s.data.seq >= 10);
@@ -80,13 +80,18 @@ describe('snapshots (real nats-server)', () => {
     const { log, lines } = recordingLogger();
     const second = await startController(nc, controllerConfig, log);
     try {
-      const loaded = lines.find((l) => l['msg'] === 'snapshot loaded');
-      assert.ok(loaded, 'the second controller said it loaded a snapshot');
-      assert.ok((loaded['seq'] as number) >= snap.data.seq);
+      // The global facts from their snapshot, then each slot from its own.
       const replay = lines.find((l) => l['msg'] === 'replay caught up')!;
-      assert.equal(replay['fromSeq'], (loaded['seq'] as number) + 1);
+      assert.match(String(replay['snapshot']), /^global facts at seq \d+$/);
+      assert.equal(replay['fromSeq'], Number(/\d+/.exec(String(replay['snapshot']))![0]) + 1);
+      const slotsRead = await eventually(() => {
+        const l = lines.find((x) => x['msg'] === 'slots read up');
+        assert.ok(l, 'the second controller read its slots');
+        return l;
+      });
+      assert.equal(slotsRead['slots'], 4);
+      assert.ok((slotsRead['fromSnapshots'] as number) >= 1, 'at least the slot of web came from a snapshot');
       const full = await loadState(nc, { useSnapshot: false });
-      assert.equal(second.state.seq, full.state.seq);
       assert.deepStrictEqual(second.state.pods, full.state.pods);
       assert.deepStrictEqual(second.state.nodes, full.state.nodes);
       assert.deepStrictEqual(second.state.daemonSets.get('default/web')!.revisions, full.state.daemonSets.get('default/web')!.revisions);
@@ -105,15 +110,17 @@ describe('snapshots (real nats-server)', () => {
 
   it('a corrupt snapshot is ignored with a reason and the controller replays everything', async () => {
     const store = await new Objm(nc).open(SNAPSHOT_BUCKET);
-    await store.putBlob({ name: SNAPSHOT_OBJECT }, new TextEncoder().encode('garbage, not msgpack {'));
+    await store.putBlob({ name: snapshotObjectName('global') }, new TextEncoder().encode('garbage, not msgpack {'));
     const r = await loadSnapshot(nc, 4);
     assert.equal(r.found, false);
     assert.match((r as { reason: string }).reason, /snapshot (corrupt|refused)/);
     const { log, lines } = recordingLogger();
     const c = await startController(nc, controllerConfig, log);
     try {
-      assert.match(String(lines.find((l) => l['msg'] === 'starting without a snapshot: replaying the whole log')?.['reason']), /snapshot (corrupt|refused)/);
-      assert.equal(lines.find((l) => l['msg'] === 'replay caught up')?.['fromSeq'], 1);
+      const replay = lines.find((l) => l['msg'] === 'replay caught up');
+      assert.match(String(replay?.['snapshot']), /snapshot (corrupt|refused)/);
+      assert.equal(replay?.['fromSeq'], 1);
+      await eventually(() => assert.ok(lines.some((l) => l['msg'] === 'slots read up')));
       assert.equal(c.state.daemonSets.get('default/web')?.status?.desiredNumberScheduled, 3);
     } finally {
       await c.stop();

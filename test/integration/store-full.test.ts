@@ -110,7 +110,7 @@ describe('a full JetStream store', { skip }, () => {
     assert.deepEqual(lines.slice(0, 2), ['daemonset.apps/b: not applied', 'daemonset.apps/c: not applied (an earlier document failed)'], r.stderr);
     assert.equal(lines.length, 3, r.stderr);
     const error = lines[2]!;
-    assert.match(error, /^error: daemonset\.apps\/b not applied: JetStream refused to store a message on ev\.ds\.\d+\.default\.b \(stream DS_LOG\): insufficient resources \(10023\): the server's JetStream store is full/);
+    assert.match(error, /^error: daemonset\.apps\/b not applied: JetStream refused to store a message on s\.\d+\.ds\.default\.b \(stream DS_LOG\): insufficient resources \(10023\): the server's JetStream store is full/);
     assert.match(error, /max_file_store/);
     assert.match(error, /largest streams: DS_DLQ /);
     assert.match(error, /To go on: free space on the server/);

@@ -63,6 +63,7 @@ export function makeNode(name: string, over: Partial<Omit<NodeRecord, 'name'>> =
   return {
     name,
     incarnation: `inc-${name}`,
+    incarnationSeq: 0,
     labels: { 'kubernetes.io/hostname': name },
     labelsBySource: { agent: { 'kubernetes.io/hostname': name } },
     taints: {},

@@ -205,22 +205,15 @@ describe('snapshots carry namespaces', () => {
     assert.equal(r.state.firstTimeMs, START_MS);
   });
 
-  it('an older snapshot without namespaces still loads: no created namespaces, built-ins from its DaemonSets and nodes', () => {
+  it('a snapshot of the whole state in one (format 1, before per-slot parts) is refused with a reason: the log is read again', () => {
     const s = new Scenario().given(addNodes(0, 1));
-    s.advance(1000).given(dsApplied('foo', { namespace: 'legacy' }));
-    const { namespaces: _n, firstTimeMs: _f, ...old } = toSnapshot(s.state, { slots: 64, streamCreated: 'x' });
-    const r = fromSnapshot(JSON.parse(JSON.stringify(old)));
-    assert.ok(r.ok, r.ok ? '' : r.reason);
-    assert.equal(r.state.namespaces.size, 0);
-    assert.deepEqual(
-      namespaceViews(r.state).map((v) => [v.name, v.origin, v.createdMs - START_MS]),
-      [['default', 'builtin', 0], ['kube-node-lease', 'builtin', 0], ['kube-public', 'builtin', 0], ['kube-system', 'builtin', 0], ['legacy', 'implicit', 1000]],
-    );
+    const r = fromSnapshot({ ...toSnapshot(s.state, { slots: 64, streamCreated: 'x' }), format: 1 });
+    assert.deepEqual(r, { ok: false, reason: 'format 1, expected 2' });
   });
 
   it('refuses namespaces that are not a list', () => {
     const snap = toSnapshot(new Scenario().state, { slots: 64, streamCreated: 'x' });
-    const r = fromSnapshot({ ...snap, namespaces: {} });
-    assert.deepEqual(r, { ok: false, reason: 'namespaces is not a list' });
+    const r = fromSnapshot({ ...snap, parts: snap.parts.map((p) => (p.part === 'global' ? { ...p, namespaces: {} } : p)) });
+    assert.deepEqual(r, { ok: false, reason: 'missing collections' });
   });
 });

@@ -648,7 +648,10 @@ describe('DaemonSet deletion', () => {
     assert.equal(s.state.daemonSets.size, 1);
   });
 
-  it('orphan: pods keep running with no owner; a new DaemonSet with a matching selector adopts them without restarts', () => {
+  // A controller holds only its own slots, so a DaemonSet adopts the orphans of its own slot: those
+  // a DaemonSet of the same name left (the usual `--cascade=orphan` then re-apply), and those of any
+  // other name that hashes to the same slot (foo22 does, for foo; foo2 does not).
+  it('orphan: pods keep running with no owner; a new DaemonSet of the same slot with a matching selector adopts them without restarts', () => {
     const s = new Scenario().given(addNodes(0, 3), dsApplied('foo'));
     s.converge();
     const before = s.podsOf().map((p) => ({ name: p.name, uid: p.uid, hash: p.hash }));
@@ -658,13 +661,13 @@ describe('DaemonSet deletion', () => {
     for (const p of s.state.pods.values()) assert.equal(p.owner, undefined);
     assert.equal(s.state.pods.size, 3);
 
-    s.given(dsApplied('foo2', { uid: 'uid-foo2' }));
+    s.given(dsApplied('foo22', { uid: 'uid-foo22' }));
     assert.deepEqual(
-      s.podsOf('foo2').map((p) => ({ name: p.name, uid: p.uid, hash: p.hash })),
+      s.podsOf('foo22').map((p) => ({ name: p.name, uid: p.uid, hash: p.hash })),
       before,
     );
-    for (const p of s.podsOf('foo2')) assert.deepEqual(p.owner, { name: 'foo2', uid: 'uid-foo2' });
-    const d = s.whenReconcile('foo2');
+    for (const p of s.podsOf('foo22')) assert.deepEqual(p.owner, { name: 'foo22', uid: 'uid-foo22' });
+    const d = s.whenReconcile('foo22');
     assert.deepEqual(d.commands, [], 'hash matches: nothing restarted');
     assert.equal(d.status?.updatedNumberScheduled, 3);
   });
@@ -676,11 +679,20 @@ describe('DaemonSet deletion', () => {
     s.converge();
     assert.equal(s.ds().templateGeneration, 2);
     s.given(dsDeleted('foo', 'orphan'));
-    s.given(dsApplied('foo2', { uid: 'uid-foo2', image: 'foo/v3' }));
-    assert.equal(s.podsOf('foo2').length, 2);
-    const d = s.whenReconcile('foo2');
+    s.given(dsApplied('foo22', { uid: 'uid-foo22', image: 'foo/v3' }));
+    assert.equal(s.podsOf('foo22').length, 2);
+    const d = s.whenReconcile('foo22');
     assert.equal(d.phase, 'rollingUpdate');
     assert.equal(deletesOf(d).length, 1);
+  });
+
+  it('orphan: a DaemonSet of another slot does not adopt them (its controller does not hold them)', () => {
+    const s = new Scenario().given(addNodes(0, 2), dsApplied('foo'));
+    s.converge();
+    s.given(dsDeleted('foo', 'orphan'));
+    s.given(dsApplied('foo2', { uid: 'uid-foo2' }));
+    for (const p of s.state.pods.values()) assert.equal(p.owner, undefined);
+    assert.equal(s.state.pods.size, 2);
   });
 
   it('orphan: pods in another namespace or not matching the selector are not adopted', () => {

@@ -26,12 +26,17 @@ describe('snapshots of the folded state', () => {
 
   it('refuses what is not a snapshot of this format, with a reason', () => {
     const good = toSnapshot(busyState(), { slots: 64, streamCreated: 'x' });
+    const slotPart = good.parts.find((p) => p.part !== 'global')!;
+    const withPart = (change: Record<string, unknown>): unknown => ({ ...good, parts: good.parts.map((p) => (p === slotPart ? { ...p, ...change } : p)) });
     const cases: [unknown, RegExp][] = [
       [null, /not an object/],
-      [{ ...good, format: SNAPSHOT_FORMAT + 1 }, /format 2, expected 1/],
-      [{ ...good, seq: 'x' }, /missing seq/],
-      [{ ...good, pods: {} }, /missing collections/],
-      [{ ...good, daemonSets: [{ createsByNode: 5 }] }, /unreadable/],
+      [{ ...good, format: SNAPSHOT_FORMAT + 1 }, /format 3, expected 2/],
+      [{ ...good, format: 1 }, /format 1, expected 2/],
+      [{ ...good, parts: 'x' }, /missing parts/],
+      [withPart({ seq: 'x' }), /missing seq/],
+      [withPart({ part: 'x' }), /neither global nor a slot/],
+      [withPart({ pods: {} }), /missing collections/],
+      [withPart({ daemonSets: [{ createsByNode: 5 }] }), /unreadable/],
     ];
     for (const [value, reason] of cases) {
       const r = fromSnapshot(value);

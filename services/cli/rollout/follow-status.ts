@@ -65,7 +65,7 @@ export async function followRolloutStatus(opts: FollowStatusOptions): Promise<vo
 
   const reader = await openLogReader({
     nc: opts.nc,
-    fromSeq: state.seq + 1,
+    fromSeq: snap.found ? snap.data.seq + 1 : 1,
     onEnvelope: (env) => {
       evolve(state, env, { slots: settings.slots });
       if (live) check();
