@@ -2,7 +2,7 @@
 // real controller as a separate process, and fleets as separate processes, plus the helpers
 // every scenario needs: apply a DaemonSet, and wait on the log (never on dsctl polling).
 
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DsStatus } from '../libs/core/state.js';
 import type { DaemonSetApplied, Envelope } from '../libs/events/types.js';
@@ -86,7 +86,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         let behind = 0;
-        for await (const ci of jsm.consumers.list(LOG_STREAM)) {
+        for await (const ci of jsm.consumers.list(LOG_STREAM) as AsyncIterable<ConsumerInfo | null>) {
+          // A consumer deleted while the server builds the list comes back as null (fixed in
+          // nats-server PR #4669, after 2.9): controllers stop a slot's reader when they hand it over.
+          if (ci === null) continue;
           // The bench's own readers (closed ones linger on the server for minutes) do not count.
           if (ci.name.startsWith(BENCH_CONSUMER_PREFIX)) continue;
           behind += ci.num_pending;
