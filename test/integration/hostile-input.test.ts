@@ -242,7 +242,11 @@ describe('hostile input on the log (real nats-server, controller in process)', (
         const refused = new Set<number>();
         const expected = await foldLog(nc, last, skip, refused);
         assert.deepEqual([...refused].sort((a, b) => a - b), [...skip].sort((a, b) => a - b), 'the reader refuses exactly the hostile messages');
-        assert.deepStrictEqual(controller.state, expected);
+        // The controller reads its slots and the global facts apart (inOrder: false), so it knows the
+        // global facts complete only up to the last global message; everything else is the same.
+        const { globalThrough: _c, ...live } = controller.state;
+        const { globalThrough: _e, ...folded } = expected;
+        assert.deepStrictEqual(live, folded);
       },
       { timeoutMs: 15_000, message: 'the controller state equals a fold of the valid messages' },
     );
