@@ -258,6 +258,12 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
     }
     case 'PodDelete': {
       const pod = state.pods.get(podKey(e.data.namespace, e.data.podName));
+      if (!(pod && pod.uid === e.data.podUid) && e.data.reason === FAILED_DAEMON_POD && e.data.ds) {
+        // The pod is gone from this state: its node left or came back as a new incarnation, and
+        // the global facts were folded first. The back-off this delete starts holds all the same
+        // (a fold of the parts in any order must give the state of a fold in log order).
+        recordFailedBackoff(state, { namespace: e.data.namespace, owner: e.data.ds, node: e.data.node, uid: e.data.podUid }, t);
+      }
       if (pod && pod.uid === e.data.podUid && pod.deletionMs === undefined) {
         pod.deletionMs = t;
         pod.lastReason = e.data.reason;
@@ -542,14 +548,19 @@ export const FAILED_BACKOFF_MAX_MS = 15 * 60_000;
  * Kubernetes' flowcontrol.Backoff.Next for key dsUID/node: the first failure (or one after the
  * entry went stale: 2 x max without an update) starts at 1 s; each further one doubles, up to 15 min.
  */
-function recordFailedBackoff(state: State, pod: PodRecord, t: number): void {
+function recordFailedBackoff(
+  state: State,
+  pod: { readonly namespace: string; readonly owner?: { readonly name: string; readonly uid: string } | undefined; readonly node: string; readonly uid: string },
+  t: number,
+): void {
   if (!pod.owner) return;
   const ds = state.daemonSets.get(dsKey(pod.namespace, pod.owner.name));
   if (!ds || ds.uid !== pod.owner.uid) return;
   const prev = ds.failedBackoff.get(pod.node);
+  if (prev?.podUid === pod.uid) return; // this pod's delete was counted already (a retry)
   const stale = !prev || t - prev.lastMs > 2 * FAILED_BACKOFF_MAX_MS;
   const delayMs = stale ? FAILED_BACKOFF_INITIAL_MS : Math.min(prev.delayMs * 2, FAILED_BACKOFF_MAX_MS);
-  ds.failedBackoff.set(pod.node, { delayMs, lastMs: t });
+  ds.failedBackoff.set(pod.node, { delayMs, lastMs: t, podUid: pod.uid });
 }
 
 /** NoExecute taints carry the time they were added (tolerationSeconds counts from it); a taint kept keeps its time. */

@@ -390,6 +390,7 @@ class CommandBuilder {
         podName: pod.name,
         podUid: pod.uid,
         reason,
+        ...(pod.owner ? { ds: { namespace: pod.namespace, name: pod.owner.name, uid: pod.owner.uid } } : {}),
       },
     };
     this.commands.push(cmd);

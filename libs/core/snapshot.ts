@@ -5,7 +5,7 @@
 // reflects. PURE.
 
 import { settleParts } from './evolve.js';
-import type { DsRecord, NamespaceRecord, NodeRecord, PodRecord, ShardRecord, State } from './state.js';
+import type { DsRecord, FailedBackoff, NamespaceRecord, NodeRecord, PodRecord, ShardRecord, State } from './state.js';
 import { initialState } from './state.js';
 
 /** 2: one snapshot per part of the log (1 held the whole state and is refused: the log is re-read). */
@@ -17,7 +17,7 @@ type Plain<T> = Omit<T, 'createsByNode' | 'failedBackoff' | 'rolledOff'>;
 
 export interface SnapshotDs extends Plain<DsRecord> {
   readonly createsByNode: [string, number][];
-  readonly failedBackoff: [string, { delayMs: number; lastMs: number }][];
+  readonly failedBackoff: [string, FailedBackoff][];
   readonly rolledOff: [string, number][];
 }
 

@@ -25,6 +25,13 @@ export interface Revision {
   readonly seq: number;
 }
 
+/** One node's failed-pod back-off (see DsRecord.failedBackoff); `podUid`: the pod whose delete set it last. */
+export interface FailedBackoff {
+  readonly delayMs: number;
+  readonly lastMs: number;
+  readonly podUid?: string;
+}
+
 export interface DsRecord {
   readonly namespace: string;
   readonly name: string;
@@ -51,7 +58,7 @@ export interface DsRecord {
    * Failed-pod back-off per node (Kubernetes' failedPodsBackoff, key dsUID/node): a failed pod
    * is deleted only once `lastMs + delayMs` has passed; each delete doubles the delay (1 s → 15 min).
    */
-  failedBackoff: Map<string, { delayMs: number; lastMs: number }>;
+  failedBackoff: Map<string, FailedBackoff>;
   /**
    * Nodes whose pod the rolling update deleted and that have had no pod of this DaemonSet created
    * since (stream time of the delete). While such a node is not Ready it is still counted against

@@ -194,6 +194,12 @@ export interface PodDelete {
     readonly podUid: string;
     /** Why the controller deletes it, for `dsctl events` and audits. */
     readonly reason: string;
+    /**
+     * The pod's controlling DaemonSet when the delete was decided (absent for an orphan, and in
+     * commands of older builds): a FailedDaemonPod delete starts its back-off even when the pod
+     * is already gone from a reader's state (its node left, folded before this command).
+     */
+    readonly ds?: DsRef;
   };
 }
 

@@ -396,7 +396,7 @@ const VALIDATORS: Validators = {
   },
   PodDelete: {
     v: 1,
-    data: shape<PodDelete['data']>({ ...COMMAND_META_FIELDS, namespace: NAME, podName: NAME, podUid: NAME, reason: TEXT }),
+    data: shape<PodDelete['data']>({ ...COMMAND_META_FIELDS, namespace: NAME, podName: NAME, podUid: NAME, reason: TEXT, ds: opt(shape<DsRef>(DS_REF_FIELDS)) }),
   },
   PodStarted: { v: 1, data: shape<PodStarted['data']>({ ...POD_REPORT_FIELDS, restartCount: COUNT }) },
   PodReady: { v: 1, data: shape<PodReady['data']>(POD_REPORT_FIELDS) },

@@ -15,6 +15,12 @@ import type { MemberInfo, Members } from '../../libs/nats/members.js';
 
 /** How often slots we should own but do not hold are tried again (a handover leaves them free). */
 const ACQUIRE_EVERY_MS = 250;
+/**
+ * How often the member list is read between renewals (which come every TTL/3): a dead member's
+ * entry expires within the TTL, and its slots are taken as soon as the list no longer names it,
+ * so a handover takes at most about the TTL plus this.
+ */
+const MEMBERS_READ_EVERY_MS = 1_000;
 
 export interface SlotOwnerHooks {
   /**
@@ -60,6 +66,7 @@ export class SlotOwner {
   private readonly timers: NodeJS.Timeout[] = [];
   private maintaining = false;
   private stopped = false;
+  private membersReadMs = 0;
 
   constructor(private readonly o: SlotOwnerOptions) {
     this.memberIds = [o.controllerId];
@@ -124,6 +131,8 @@ export class SlotOwner {
         this.o.hooks.renewed();
         await this.refreshMembership();
         await this.handOver();
+      } else if (Date.now() - this.membersReadMs >= MEMBERS_READ_EVERY_MS) {
+        await this.readMembers();
       }
       await this.takeSlots();
       this.o.hooks.renewed();
@@ -134,6 +143,11 @@ export class SlotOwner {
 
   private async refreshMembership(): Promise<void> {
     await this.o.members.refresh(this.me);
+    await this.readMembers();
+  }
+
+  private async readMembers(): Promise<void> {
+    this.membersReadMs = Date.now();
     const ids = (await this.o.members.list()).map((m) => m.id);
     if (!ids.includes(this.o.controllerId)) ids.push(this.o.controllerId);
     ids.sort();

@@ -281,7 +281,7 @@ export function podCreateFor(
 }
 
 /** A PodDelete as a controller (or a test standing in for one) would publish it. */
-export function podDeleteFor(p: PodRef, reason = 'test', o: { epoch?: number; slot?: number; id?: string } = {}): PodDelete {
+export function podDeleteFor(p: PodRef, reason = 'test', o: { epoch?: number; slot?: number; id?: string; ds?: { namespace: string; name: string; uid: string } } = {}): PodDelete {
   return {
     type: 'PodDelete',
     v: 1,
@@ -295,6 +295,7 @@ export function podDeleteFor(p: PodRef, reason = 'test', o: { epoch?: number; sl
       podName: p.name,
       podUid: p.uid,
       reason,
+      ...(o.ds ? { ds: o.ds } : {}),
     },
   };
 }
