@@ -112,6 +112,9 @@ export function podReportSubject(slot: number, node: string): string {
   return `s.${slot}.pod.${escapeToken(node)}`;
 }
 
+/** `s.*.pod.>`: every pod report of every slot and node. */
+export const POD_REPORT_ALL_FILTER = 's.*.pod.>';
+
 /** `s.<slot>.podreq.<node>`: PodDeleteRequested (admins). */
 export function podRequestSubject(slot: number, node: string): string {
   return `s.${slot}.podreq.${escapeToken(node)}`;

@@ -132,6 +132,9 @@ export class Reconciler {
       if (ds.slot !== slot) continue;
       clearFor(this.exp, key);
       this.queue.forget(key);
+      // The status it last wrote: another owner may write others meanwhile, and if this
+      // controller takes the slot back, that memory would hold back the status it must write.
+      this.lastStatus.delete(key);
     }
   }
 

@@ -13,6 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { LogEvent } from '../../libs/events/types.js';
 import { openLogReader } from '../../libs/nats/log-reader.js';
+import { POD_REPORT_ALL_FILTER } from '../../libs/topology/names.js';
 import { eventually } from '../support/eventually.js';
 import { startNats, type TestNats } from '../support/nats-server.js';
 import { processesWithMarker } from '../support/pod-processes.js';
@@ -65,7 +66,7 @@ describe('agent restart with the process driver', { skip: process.platform !== '
           return undefined;
       }
     };
-    const reader = await openLogReader({ nc, filter: 'ev.pod.>', onEnvelope: (env) => {
+    const reader = await openLogReader({ nc, filter: POD_REPORT_ALL_FILTER, onEnvelope: (env) => {
       const line = describe(env.event);
       if (line !== undefined) seen.push(line);
     } });
