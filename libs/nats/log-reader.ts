@@ -24,7 +24,8 @@ import { nanos, nuid, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { decodeEvent } from '../codec/codec.js';
 import type { Envelope, LogEvent } from '../events/types.js';
-import { LOG_STREAM } from '../topology/names.js';
+import { HEADER_TIME, LOG_STREAM } from '../topology/names.js';
+import { parseTimeHeader } from '../topology/legacy-layout.js';
 import { checkAuthor } from './authorship.js';
 
 export interface LogReaderOptions {
@@ -75,8 +76,16 @@ const INACTIVE_THRESHOLD_MS = 5 * 60_000;
 /** An unnamed one is never deleted by its reader: it goes away this long after its last pull. */
 const UNNAMED_INACTIVE_THRESHOLD_MS = 30_000;
 
+/**
+ * A message's time (ms): its `Ds-Time` header when it has a valid one (a message carried over by
+ * dsctl migrate-log keeps the time it was first written), else its stream time.
+ */
+export function messageTimeMs(msg: JsMsg): number {
+  return parseTimeHeader(msg.headers?.get(HEADER_TIME)) ?? Number(msg.timestampNanos / 1_000_000n);
+}
+
 export function envelopeOf(msg: JsMsg, event: LogEvent): Envelope {
-  return { seq: msg.seq, subject: msg.subject, timeMs: Number(msg.timestampNanos / 1_000_000n), event };
+  return { seq: msg.seq, subject: msg.subject, timeMs: messageTimeMs(msg), event };
 }
 
 /** Decodes and validates one log message: a valid LogEvent from the right author, or a reason. */

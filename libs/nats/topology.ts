@@ -1,6 +1,8 @@
-// Creating the topology (streams and KV buckets) idempotently, and reading its settings.
+// Creating the topology (streams and KV buckets) idempotently, and reading its settings. A log in
+// the layout before per-slot subjects, or one dsctl migrate-log is carrying over, is refused with
+// what to do (LegacyLogLayoutError, LogMigrationInProgressError).
 
-import { type JetStreamManager, type StreamConfig, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
+import { type JetStreamManager, type StreamConfig, type StreamInfo, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { jserrors } from '@nats-io/jetstream/internal';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -10,7 +12,8 @@ import { retryUntilReady } from '../runtime/retry.js';
 import { classifyBusError } from './bus-errors.js';
 import { isWrongLastSequence } from './publish.js';
 import { managerOf } from './subject-reads.js';
-import { TopologyError, TopologyMissingError } from './topology-errors.js';
+import { LegacyLogLayoutError, LogMigrationInProgressError, TopologyError, TopologyMissingError } from './topology-errors.js';
+import { logLayoutOf, MIGRATION_IN_PROGRESS_DESCRIPTION, MIGRATION_STREAM } from '../topology/legacy-layout.js';
 import {
   CONFIG_BUCKET,
   CONFIG_SLOTS_KEY,
@@ -27,7 +30,7 @@ import {
 
 export const MIN_SERVER_VERSION = '2.9.0';
 
-export { TopologyError, TopologyMissingError };
+export { LegacyLogLayoutError, LogMigrationInProgressError, TopologyError, TopologyMissingError };
 
 export interface TopologySettings {
   readonly slots: number;
@@ -95,12 +98,59 @@ function checkServer(nc: NatsConnection): void {
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+function isStreamNotFound(err: unknown): boolean {
+  return (err as { code?: number }).code === 10059 || (err instanceof Error && /stream not found/i.test(err.message));
+}
+
+/**
+ * Refuses a log this build cannot use: one in the layout before per-slot subjects, or one that
+ * `dsctl migrate-log` is refilling.
+ */
+function checkLogStream(info: StreamInfo): void {
+  if (logLayoutOf(info.config.subjects) === 'legacy') throw new LegacyLogLayoutError(info.config.subjects ?? []);
+  if (info.config.description === MIGRATION_IN_PROGRESS_DESCRIPTION) throw new LogMigrationInProgressError(`${LOG_STREAM} is being refilled`);
+}
+
+/** With no log stream: refuses when a migration holds the log's messages (it deleted DS_LOG to re-create it). */
+async function checkNoMigrationHolding(jsm: JetStreamManager): Promise<void> {
   try {
-    await jsm.streams.info(cfg.name);
-    return;
+    await jsm.streams.info(MIGRATION_STREAM);
   } catch (err) {
-    if ((err as { code?: number }).code !== 10059 && !(err instanceof Error && /stream not found/i.test(err.message))) throw err;
+    if (isStreamNotFound(err)) return;
+    // An agent's credentials may read the log's info only: it cannot tell, and waits on the log as before.
+    if (permissionRefusal(err) !== undefined) return;
+    throw err;
+  }
+  throw new LogMigrationInProgressError(`${LOG_STREAM} is not there while its messages are held`);
+}
+
+/**
+ * The log stream's layout checked (checkLogStream); false when there is no log stream (and no
+ * migration holding its messages).
+ */
+async function checkLog(jsm: JetStreamManager): Promise<boolean> {
+  let info: StreamInfo;
+  try {
+    info = await jsm.streams.info(LOG_STREAM);
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+    await checkNoMigrationHolding(jsm);
+    return false;
+  }
+  checkLogStream(info);
+  return true;
+}
+
+async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+  if (cfg.name === LOG_STREAM) {
+    if (await checkLog(jsm)) return;
+  } else {
+    try {
+      await jsm.streams.info(cfg.name);
+      return;
+    } catch (err) {
+      if (!isStreamNotFound(err)) throw err;
+    }
   }
   try {
     await jsm.streams.add(cfg);
@@ -150,17 +200,22 @@ async function readSettings(config: KV): Promise<TopologySettings | undefined> {
  * Reads the settings of an existing topology without creating anything (the CLI's read path);
  * undefined while there is none. A refusal by the bus's permissions is not "none": it is thrown
  * as it came (a RequestError caused by a PermissionViolationError), so the caller says that the
- * credentials may not read rather than that nothing exists.
+ * credentials may not read rather than that nothing exists. A log this build cannot read is
+ * thrown as a LegacyLogLayoutError or a LogMigrationInProgressError, whose message says what to do.
  */
 export async function readTopology(nc: NatsConnection): Promise<TopologySettings | undefined> {
   checkServer(nc);
+  let settings: TopologySettings | undefined;
   try {
     const kv = await new Kvm(nc).open(CONFIG_BUCKET, { bindOnly: true });
-    return await readSettings(kv);
+    settings = await readSettings(kv);
   } catch (err) {
     if (permissionRefusal(err) !== undefined) throw err;
     return undefined;
   }
+  // A log this build cannot read is not "a topology": say what it is and what to do.
+  if (settings) await checkLog(await managerOf(nc));
+  return settings;
 }
 
 /**
@@ -172,12 +227,16 @@ export async function readTopology(nc: NatsConnection): Promise<TopologySettings
 export async function probeTopology(nc: NatsConnection): Promise<TopologySettings | undefined> {
   checkServer(nc);
   const kv = await new Kvm(nc).open(CONFIG_BUCKET, { bindOnly: true });
+  let settings: TopologySettings | undefined;
   try {
-    return await readSettings(kv);
+    settings = await readSettings(kv);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined;
     throw err;
   }
+  // A log in the old layout is terminal (LegacyLogLayoutError); one being migrated is waited for.
+  if (settings) await checkLog(await managerOf(nc));
+  return settings;
 }
 
 /**

@@ -15,6 +15,7 @@ import { permissionRefusal } from '../../libs/auth/permission-refusal.js';
 import { outputOf, splitKindName, visible, withBus, type GetFlags } from './context.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { registerAuditCommand } from './audit.js';
+import { registerMigrateCommand } from './migrate.js';
 import { registerNodeCommands } from './node-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { renderGet } from '../../libs/present/get.js';
@@ -210,6 +211,7 @@ export function buildProgram(): Command {
   registerRolloutCommands(program);
   registerNodeCommands(program);
   registerAuditCommand(program);
+  registerMigrateCommand(program);
 
   const replay = program
     .command('replay')
