@@ -61,6 +61,8 @@ export interface LogReader {
 }
 
 const READER_EXPIRES_MS = 4_000;
+/** A filtered reader not yet caught up asks its consumer this often whether anything is left. */
+const CAUGHT_UP_CHECK_MS = 500;
 const READER_HEARTBEAT_MS = 1_000;
 const MISSED_HEARTBEATS_TO_RECREATE = 3;
 /** JetStream API calls of the reader: short, because a call that lands on a dead server is retried. */
@@ -239,9 +241,25 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
     if (!caught && opts.filter) {
       // With a filter the stream's last sequence may never be delivered to us: ask the consumer
       // how much is pending for our filter. Caught up only once everything it has delivered has
-      // also been folded here (messages may still be on the wire).
-      const info = await consumer.info().catch(() => undefined);
-      if (info && gen === generation && info.num_pending === 0 && info.delivered.consumer_seq <= delivered) markCaughtUp();
+      // also been folded here (messages may still be on the wire). Until then, asked again, and
+      // the last message stored under the filter is looked up: delivered it, we are caught up
+      // whatever the pending counts say (under load, one per-slot reader in a few dozen waited
+      // for ever for a delivery whose pending count was 0).
+      const check = async (): Promise<void> => {
+        const info = await consumer.info().catch(() => undefined);
+        if (info && gen === generation && info.num_pending === 0 && info.delivered.consumer_seq <= delivered) markCaughtUp();
+        if (caught || gen !== generation) return;
+        const lastStored = await lastSeqUnder(jsm, opts.filter!).catch(() => undefined);
+        if (lastStored !== undefined && gen === generation && last >= lastStored) markCaughtUp();
+      };
+      await check();
+      if (!caught) {
+        const timer = setInterval(() => {
+          if (caught || stopped || gen !== generation) clearInterval(timer);
+          else void check();
+        }, CAUGHT_UP_CHECK_MS);
+        timer.unref();
+      }
     }
   };
 
@@ -302,10 +320,22 @@ async function lastSeqOf(jsm: JetStreamManager): Promise<number> {
   return Math.max(seq, detailed.first_seq - 1);
 }
 
+/** The sequence of the last message stored under `filter` (0: none), by a direct get. */
+async function lastSeqUnder(jsm: JetStreamManager, filter: string): Promise<number> {
+  try {
+    return (await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: filter }))?.seq ?? 0;
+  } catch (err) {
+    if (/no message found|not found|404/i.test(err instanceof Error ? err.message : String(err))) return 0;
+    throw err;
+  }
+}
+
 /** JetStream errors that no retry will cure: the stream is missing, or we may not do this. */
 function permanent(err: unknown): boolean {
   const text = err instanceof Error ? `${err.name} ${err.message}` : String(err);
-  return /stream not found|permissions violation|PermissionViolation|authorization/i.test(text);
+  // A filter outside the stream's subjects (e.g. a subject of the layout before per-slot reading)
+  // is refused for good: say so rather than retry for ever.
+  return /stream not found|permissions violation|PermissionViolation|authorization|not a valid subset/i.test(text);
 }
 
 /** Runs `fn` until it succeeds, backing off between failures; gives up on permanent errors. */

@@ -164,6 +164,7 @@ export async function startController(nc: NatsConnection, config: ControllerConf
     policy: { everyEvents: config.snapshotEveryEvents, everyMs: config.snapshotEveryMs },
     parts: () => [...(owner.owns(0) ? (['global'] as const) : []), ...reading.reading().filter((slot) => owner.holds(slot))],
     folded: () => reading.read,
+    loadedFrom: (part) => reading.loadedFrom(part),
     log,
   });
   for (const t of timers) t.unref();

@@ -36,6 +36,8 @@ export class SlotReading {
   /** Per slot, the last acquire or release still running: the next one waits for it. */
   private readonly pending = new Map<number, Promise<void>>();
   private stopped = false;
+  /** The position of the snapshot each part was loaded from (absent: read from the start). */
+  private readonly loaded = new Map<SnapshotPart, number>();
   /** Log messages delivered to this controller, all readers together (valid or not). */
   read = 0;
 
@@ -44,7 +46,10 @@ export class SlotReading {
   /** Loads the global facts' snapshot and reads them up to the log's end; then follows them live. */
   async startGlobal(): Promise<{ fromSeq: number; snapshot: string }> {
     const snap = await loadPartSnapshot(this.o.nc, 'global', this.o.slots);
-    if (snap.found) applyPartSnapshot(this.o.state, snap.data);
+    if (snap.found) {
+      applyPartSnapshot(this.o.state, snap.data);
+      this.loaded.set('global', snap.data.seq);
+    }
     const fromSeq = snap.found ? snap.data.seq + 1 : 1;
     this.global = await this.open('global', fromSeq);
     await this.global.caughtUp;
@@ -86,6 +91,11 @@ export class SlotReading {
     });
   }
 
+  /** The position of the snapshot a part was loaded from, if it was. */
+  loadedFrom(part: SnapshotPart): number | undefined {
+    return this.loaded.get(part);
+  }
+
   /** The slots being read now. */
   reading(): number[] {
     return [...this.readers.keys()].sort((a, b) => a - b);
@@ -102,9 +112,13 @@ export class SlotReading {
   private async startSlot(slot: number, stats: { fromSnapshots: number; events: number; snapshotSeqs: number[] }): Promise<void> {
     if (this.readers.has(slot) || this.stopped) return;
     const started = Date.now();
+    this.o.log.debug({ shard: slot }, 'slot: loading its snapshot');
     const snap = await loadPartSnapshot(this.o.nc, slot, this.o.slots);
+    this.o.log.debug({ shard: slot, found: snap.found, ms: Date.now() - started }, 'slot: snapshot looked up');
+    this.loaded.delete(slot);
     if (snap.found) {
       applyPartSnapshot(this.o.state, snap.data);
+      this.loaded.set(slot, snap.data.seq);
       stats.fromSnapshots++;
       stats.snapshotSeqs.push(snap.data.seq);
     } else {
@@ -113,6 +127,7 @@ export class SlotReading {
     const fromSeq = snap.found ? snap.data.seq + 1 : 1;
     const reader = await this.open(slot, fromSeq);
     this.readers.set(slot, reader);
+    this.o.log.debug({ shard: slot, fromSeq }, 'slot: reading');
     const caught = await reader.caughtUp;
     stats.events += caught.count;
     this.o.log.debug({ shard: slot, fromSeq, events: caught.count, ms: Date.now() - started, snapshot: snap.found ? snap.data.seq : snap.reason }, 'slot read up');
@@ -132,7 +147,11 @@ export class SlotReading {
       fromSeq,
       onEnvelope: (env) => {
         this.read++;
-        this.o.onEnvelope(env);
+        try {
+          this.o.onEnvelope(env);
+        } catch (err) {
+          this.o.log.error({ err, seq: env.seq, subject: env.subject, type: env.event.type }, 'folding an event failed');
+        }
       },
       onInvalid: (msg, reason) => {
         this.read++;

@@ -42,6 +42,12 @@ export interface SnapshotterOptions {
   readonly parts: () => SnapshotPart[];
   /** Events folded so far (all parts): what the policy counts. */
   readonly folded: () => number;
+  /**
+   * The position of the snapshot a part was loaded from; undefined when it had none (read from the
+   * log's start): such a part is written at once, whatever the policy, so that the next cold start
+   * of it is short.
+   */
+  readonly loadedFrom: (part: SnapshotPart) => number | undefined;
   readonly log: Logger;
 }
 
@@ -62,9 +68,13 @@ export function startSnapshotter(o: SnapshotterOptions): Snapshotter {
     return bytes;
   };
   const timer = setInterval(() => {
-    if (writing || stopped || !snapshotDue(o.policy, o.folded() - last.folded, Date.now() - last.atMs)) return;
-    const due = partsToWrite(o.state, o.parts(), written);
-    last = { folded: o.folded(), atMs: Date.now() };
+    if (writing || stopped || (o.policy.everyEvents === 0 && o.policy.everyMs === 0)) return;
+    const held = o.parts();
+    const missing = held.filter((part) => !written.has(part) && o.loadedFrom(part) === undefined);
+    const byPolicy = snapshotDue(o.policy, o.folded() - last.folded, Date.now() - last.atMs);
+    if (!byPolicy && partsToWrite(o.state, missing, written).length === 0) return;
+    const due = partsToWrite(o.state, byPolicy ? held : missing, written);
+    if (byPolicy) last = { folded: o.folded(), atMs: Date.now() };
     if (!due.length) return;
     writing = true;
     const started = Date.now();

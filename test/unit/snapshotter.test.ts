@@ -4,7 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { snapshotDue } from '../../services/controller/snapshotter.js';
+import type { SnapshotPart } from '../../libs/core/snapshot.js';
+import { initialState } from '../../libs/core/state.js';
+import { partsToWrite, snapshotDue } from '../../services/controller/snapshotter.js';
 
 describe('snapshotDue', () => {
   const cases: { name: string; everyEvents: number; everyMs: number; events: number; ms: number; due: boolean }[] = [
@@ -19,4 +21,18 @@ describe('snapshotDue', () => {
   for (const c of cases) {
     it(c.name, () => assert.equal(snapshotDue({ everyEvents: c.everyEvents, everyMs: c.everyMs }, c.events, c.ms), c.due));
   }
+});
+
+describe('partsToWrite: the parts whose position moved since they were last written', () => {
+  const state = initialState();
+  state.global.seq = 40;
+  state.slotParts.set(3, { seq: 12, timeMs: 0 });
+  state.slotParts.set(5, { seq: 30, timeMs: 0 });
+  const cases: { name: string; held: SnapshotPart[]; written: [SnapshotPart, number][]; want: SnapshotPart[] }[] = [
+    { name: 'never written: every held part that has folded anything', held: ['global', 3, 5, 7], written: [], want: ['global', 3, 5] },
+    { name: 'written at its position: not again', held: ['global', 3, 5], written: [['global', 40], [3, 12], [5, 29]], want: [5] },
+    { name: 'only the parts held now', held: [3], written: [], want: [3] },
+    { name: 'a part folded nothing (slot 7): nothing to write', held: [7], written: [], want: [] },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(partsToWrite(state, c.held, new Map(c.written)), c.want));
 });
