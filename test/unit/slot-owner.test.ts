@@ -31,6 +31,8 @@ class Bucket {
 /** SlotLeases' behaviour over a Bucket. */
 class MemoryLeases {
   private readonly held = new Map<number, HeldLease>();
+  /** inspect() calls so far (each is a KV read on a real bucket). */
+  inspections = 0;
   constructor(private readonly bucket: Bucket, private readonly owner: string) {}
   heldSlots(): ReadonlyMap<number, HeldLease> {
     return this.held;
@@ -48,6 +50,7 @@ class MemoryLeases {
     return { acquired: true, lease };
   }
   async inspect(slot: number, nowMs: number): Promise<{ owner?: string; ageMs: number; expired: boolean }> {
+    this.inspections++;
     const e = this.bucket.entries.get(slot);
     if (!e) return { ageMs: Number.POSITIVE_INFINITY, expired: true };
     return { owner: e.owner, ageMs: nowMs - e.writtenMs, expired: nowMs - e.writtenMs > TTL };
@@ -192,6 +195,25 @@ describe('SlotOwner', () => {
     bucket.write(3, 'intruder', Date.now());
     await eventually(() => assert.deepEqual(trace.released, [3]), { timeoutMs: 3000 });
     assert.equal(a.owns(3), false);
+    await a.stop();
+  });
+
+  it('the leases of slots assigned to others are read about once a second, not every acquire tick', async () => {
+    const bucket = new Bucket();
+    const members = new MemoryMembers();
+    const { owner: a } = owner('a', bucket, members, newTrace());
+    const { owner: b, leases: lb } = owner('b', bucket, members, newTrace());
+    await a.start();
+    await b.start();
+    const wantA = desiredSlots('a', ['a', 'b'], SLOTS);
+    await eventually(() => assert.ok([...wantA].every((s) => a.owns(s))), { timeoutMs: 5000 });
+    const before = lb.inspections;
+    const since = Date.now();
+    await new Promise((r) => setTimeout(r, 2100));
+    const rounds = (lb.inspections - before) / wantA.size;
+    // Acquire ticks every 250 ms would give 8 rounds in 2.1 s; once a second gives 2 or 3.
+    assert.ok(rounds >= 1 && rounds <= 3, `${rounds} rounds of inspections in ${Date.now() - since} ms`);
+    await b.stop();
     await a.stop();
   });
 
