@@ -2,7 +2,7 @@
 // (libs/nats/log-migration.ts). Progress on stderr, the outcome on stdout.
 
 import type { Command } from 'commander';
-import { isMigrationRefused, LogMigrationError, migrateLog } from '../../libs/nats/log-migration.js';
+import { isMigrationRefused, LogMigrationError, migrateLog } from '../../libs/nats/log-migration/mod.js';
 import { LOG_STREAM } from '../../libs/topology/names.js';
 import { MIGRATION_STREAM } from '../../libs/topology/legacy-layout.js';
 import { withBus } from './context.js';

@@ -15,7 +15,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { publishHeartbeat } from '../../libs/nats/heartbeats.js';
-import { copyToHolding, inspectMigration, LogMigrationError, migrateLog, refillLog, swapLog } from '../../libs/nats/log-migration.js';
+import { copyToHolding, inspectMigration, LogMigrationError, migrateLog, refillLog, swapLog } from '../../libs/nats/log-migration/mod.js';
 import { ensureTopology, LegacyLogLayoutError, LogMigrationInProgressError, readTopology } from '../../libs/nats/topology.js';
 import { legacyToCurrentSubject, MIGRATION_FILLER_SUBJECT, MIGRATION_STREAM } from '../../libs/topology/legacy-layout.js';
 import { CONFIG_BUCKET, CONFIG_SLOTS_KEY, HEADER_TIME, HEARTBEAT_STREAM, HEARTBEAT_SUBJECTS, LEGACY_LOG_SUBJECTS, LOG_STREAM, LOG_SUBJECTS, MEMBERS_BUCKET, SNAPSHOT_BUCKET } from '../../libs/topology/names.js';
