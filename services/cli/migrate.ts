@@ -1,5 +1,5 @@
 // dsctl migrate-log: carries a log in the layout before per-slot subjects over to the current one
-// (libs/nats/log-migration.ts). Progress on stderr, the outcome on stdout.
+// (libs/nats/log-migration/). Progress on stderr, the outcome on stdout.
 
 import type { Command } from 'commander';
 import { isMigrationRefused, LogMigrationError, migrateLog } from '../../libs/nats/log-migration/mod.js';
