@@ -34,6 +34,10 @@ export interface ControllerHandle {
   readonly lifecycle: Lifecycle;
   /** The folded state (read-only for callers). */
   readonly state: State;
+  /** Log messages read so far (every reader: the global facts and each slot held). */
+  readCount(): number;
+  /** The slots being read now. */
+  slotsRead(): number[];
   stop(): Promise<void>;
 }
 
@@ -172,6 +176,8 @@ export async function startController(nc: NatsConnection, config: ControllerConf
   return {
     lifecycle,
     state,
+    readCount: () => reading.read,
+    slotsRead: () => reading.reading(),
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
