@@ -51,6 +51,32 @@ export interface SnapshotMeta {
 
 /** The snapshot of one part of the state. */
 export function toPartSnapshot(state: State, part: SnapshotPart, meta: SnapshotMeta): PartSnapshot {
+  return toPartSnapshots(state, [part], meta)[0]!;
+}
+
+/**
+ * The snapshots of several parts, taken at one point: one pass over the DaemonSets and pods
+ * sorts them by slot (a controller holding 64 slots and 100,000 pods would otherwise scan every pod
+ * once per slot).
+ */
+export function toPartSnapshots(state: State, parts: readonly SnapshotPart[], meta: SnapshotMeta): PartSnapshot[] {
+  const wanted = new Set(parts.filter((p): p is number => p !== 'global'));
+  const dsBySlot = new Map<number, DsRecord[]>();
+  const podsBySlot = new Map<number, [string, PodRecord][]>();
+  if (wanted.size > 0) {
+    for (const ds of state.daemonSets.values()) if (wanted.has(ds.slot)) push(dsBySlot, ds.slot, ds);
+    for (const entry of state.pods.entries()) if (wanted.has(entry[1].slot)) push(podsBySlot, entry[1].slot, entry);
+  }
+  return parts.map((part) => partSnapshot(state, part, meta, dsBySlot.get(part as number) ?? [], podsBySlot.get(part as number) ?? []));
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function partSnapshot(state: State, part: SnapshotPart, meta: SnapshotMeta, daemonSets: readonly DsRecord[], pods: readonly [string, PodRecord][]): PartSnapshot {
   const base = { format: SNAPSHOT_FORMAT, part, slots: meta.slots, streamCreated: meta.streamCreated, firstTimeMs: state.firstTimeMs } as const;
   if (part === 'global') {
     return {
@@ -63,15 +89,12 @@ export function toPartSnapshot(state: State, part: SnapshotPart, meta: SnapshotM
     };
   }
   const position = state.slotParts.get(part) ?? { seq: 0, timeMs: 0 };
-  const pods = [...state.pods.entries()].filter(([, p]) => p.slot === part);
   const shard = state.shards.get(part);
   return {
     ...base,
     seq: position.seq,
     timeMs: position.timeMs,
-    daemonSets: [...state.daemonSets.values()]
-      .filter((ds) => ds.slot === part)
-      .map((ds) => ({
+    daemonSets: daemonSets.map((ds) => ({
         ...ds,
         createsByNode: [...ds.createsByNode],
         failedBackoff: [...ds.failedBackoff].map(([k, v]) => [k, { ...v }]),
@@ -178,7 +201,7 @@ export interface SnapshotSet {
 }
 
 export function toSnapshot(state: State, meta: SnapshotMeta): SnapshotSet {
-  return { format: SNAPSHOT_FORMAT, seq: state.seq, lastTimeMs: state.lastTimeMs, parts: partsOf(state).map((p) => toPartSnapshot(state, p, meta)) };
+  return { format: SNAPSHOT_FORMAT, seq: state.seq, lastTimeMs: state.lastTimeMs, parts: toPartSnapshots(state, partsOf(state), meta) };
 }
 
 export type SnapshotLoad = { ok: true; state: State; data: SnapshotSet } | { ok: false; reason: string };

@@ -8,7 +8,7 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeValue, encodeValue } from '../codec/codec.js';
 import { settleParts } from '../core/evolve.js';
-import { applyPartSnapshot, readPartSnapshot, toPartSnapshot, type PartSnapshot, type SnapshotPart } from '../core/snapshot.js';
+import { applyPartSnapshot, readPartSnapshot, toPartSnapshots, type PartSnapshot, type SnapshotPart } from '../core/snapshot.js';
 import { initialState, type State } from '../core/state.js';
 import { GLOBAL_FILTER, LOG_STREAM, SNAPSHOT_BUCKET, slotFilter, snapshotObjectName } from '../topology/names.js';
 import { managerOf } from './subject-reads.js';
@@ -29,21 +29,36 @@ export async function logStreamIdentity(nc: NatsConnection): Promise<{ created: 
 
 /** Writes one part of the state as its newest snapshot; returns the position it reflects and its size. */
 export async function savePartSnapshot(nc: NatsConnection, state: State, part: SnapshotPart, slots: number): Promise<{ seq: number; bytes: number }> {
+  const [saved] = await savePartSnapshots(nc, state, [part], slots);
+  return saved!;
+}
+
+/**
+ * Writes these parts as their newest snapshots, all taken at one point (serialised in one
+ * synchronous step, before the first write); returns each one's position and size.
+ */
+export async function savePartSnapshots(
+  nc: NatsConnection,
+  state: State,
+  parts: readonly SnapshotPart[],
+  slots: number,
+): Promise<{ part: SnapshotPart; seq: number; bytes: number }[]> {
   const store = await bucket(nc, true);
   if (!store) throw new Error(`cannot open the ${SNAPSHOT_BUCKET} object store`);
   const { created } = await logStreamIdentity(nc);
-  // Serialised in one synchronous step, so it is the part at exactly one position.
-  const snap = toPartSnapshot(state, part, { slots, streamCreated: created });
-  const bytes = encodeValue(snap);
-  await store.putBlob({ name: snapshotObjectName(part), description: `${part === 'global' ? 'global facts' : `slot ${part}`} at log sequence ${snap.seq}` }, bytes);
-  return { seq: snap.seq, bytes: bytes.length };
+  const encoded = toPartSnapshots(state, parts, { slots, streamCreated: created }).map((snap) => ({ snap, bytes: encodeValue(snap) }));
+  const out: { part: SnapshotPart; seq: number; bytes: number }[] = [];
+  for (const { snap, bytes } of encoded) {
+    await store.putBlob({ name: snapshotObjectName(snap.part), description: `${snap.part === 'global' ? 'global facts' : `slot ${snap.part}`} at log sequence ${snap.seq}` }, bytes);
+    out.push({ part: snap.part, seq: snap.seq, bytes: bytes.length });
+  }
+  return out;
 }
 
 /** Writes every part (tests and tools; a controller writes the parts it holds, see its snapshotter). */
 export async function saveSnapshot(nc: NatsConnection, state: State, slots: number, parts: readonly SnapshotPart[]): Promise<{ seq: number; bytes: number }> {
-  let bytes = 0;
-  for (const part of parts) bytes += (await savePartSnapshot(nc, state, part, slots)).bytes;
-  return { seq: state.seq, bytes };
+  const saved = await savePartSnapshots(nc, state, parts, slots);
+  return { seq: state.seq, bytes: saved.reduce((a, s) => a + s.bytes, 0) };
 }
 
 export type PartLookup = { readonly found: true; readonly data: PartSnapshot; readonly bytes: number } | { readonly found: false; readonly reason: string };

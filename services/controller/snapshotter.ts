@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { SnapshotPart } from '../../libs/core/snapshot.js';
 import type { State } from '../../libs/core/state.js';
-import { savePartSnapshot } from '../../libs/nats/snapshots.js';
+import { savePartSnapshot, savePartSnapshots } from '../../libs/nats/snapshots.js';
 
 const CHECK_EVERY_MS = 1000;
 
@@ -79,9 +79,9 @@ export function startSnapshotter(o: SnapshotterOptions): Snapshotter {
     writing = true;
     const started = Date.now();
     (async () => {
-      let bytes = 0;
-      for (const part of due) if (!stopped) bytes += await write(part);
-      o.log.info({ parts: due.length, bytes, seq: o.state.seq, ms: Date.now() - started }, 'snapshot written');
+      const saved = await savePartSnapshots(o.nc, o.state, due, o.slots);
+      for (const s of saved) written.set(s.part, s.seq);
+      o.log.info({ parts: due.length, bytes: saved.reduce((a, s) => a + s.bytes, 0), seq: o.state.seq, ms: Date.now() - started }, 'snapshot written');
     })()
       .catch((err: unknown) => o.log.error({ err }, 'snapshot failed'))
       .finally(() => (writing = false));
