@@ -14,13 +14,18 @@ export interface MemberInfo {
 }
 
 export class Members {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    /** The bucket's own TTL: an entry older than this is a dead member's, expired or not. */
+    private readonly ttlMs: number,
+  ) {}
 
   /** Opens (creating if needed) the member bucket; `ttlMs` is how long an entry lives unrefreshed. */
   static async open(nc: NatsConnection, ttlMs: number, replicas = 1): Promise<Members> {
     // create() opens the bucket when it exists already (the first creator's TTL stays).
     const kv = await new Kvm(nc).create(MEMBERS_BUCKET, { history: 1, ttl: ttlMs, replicas });
-    return new Members(kv);
+    const bucketTtl = (await kv.status()).ttl;
+    return new Members(kv, bucketTtl > 0 ? bucketTtl : ttlMs);
   }
 
   async refresh(info: MemberInfo): Promise<void> {
@@ -31,8 +36,12 @@ export class Members {
     await this.kv.delete(id);
   }
 
-  /** Live members (entries not expired or deleted), sorted by id. */
-  async list(): Promise<MemberInfo[]> {
+  /**
+   * Live members (entries not expired or deleted), sorted by id. An entry written longer ago than
+   * the TTL is a dead member's even while the server still holds it: nats-server removes expired
+   * entries a while after their time (a kill -9 handover waited up to 2.6 s longer than the TTL).
+   */
+  async list(nowMs = Date.now()): Promise<MemberInfo[]> {
     const out: MemberInfo[] = [];
     // A key refreshed while the listing runs can be listed twice (the listing is a consumer over
     // the bucket): each member once.
@@ -41,6 +50,7 @@ export class Members {
     for (const key of keys) {
       const e = await this.kv.get(key);
       if (!e || e.operation !== 'PUT') continue;
+      if (nowMs - e.created.getTime() > this.ttlMs) continue;
       try {
         out.push(e.json<MemberInfo>());
       } catch {
