@@ -367,7 +367,8 @@ export function evolve(state: State, env: Envelope, opts: EvolveOptions): State 
   if (part === 'global' || opts.inOrder !== false) advanceGlobalThrough(state, env.seq);
   if (env.seq > state.seq) state.seq = env.seq;
   if (t > state.lastTimeMs) state.lastTimeMs = t;
-  if (state.firstTimeMs === 0) state.firstTimeMs = t;
+  // The earliest time folded, whatever the order the parts came in.
+  if (state.firstTimeMs === 0 || t < state.firstTimeMs) state.firstTimeMs = t;
   return state;
 }
 
