@@ -5,7 +5,7 @@
 // state.ts for why). Every event is idempotent to fold again where a retry could duplicate it.
 
 import type { Envelope, LogEvent } from '../events/types.js';
-import type { Labels, Taint } from '../model/types.js';
+import type { Taint } from '../model/types.js';
 import { matchesSelector } from '../model/selectors.js';
 import { templateHash } from './template-hash.js';
 import {
@@ -13,14 +13,18 @@ import {
   podKey,
   type DsRecord,
   type NodeRecord,
-  type PodKey,
   type PodRecord,
   type State,
 } from './state.js';
 import { dsSlot } from '../topology/slot.js';
-import { isSlotFamily, subjectSlot } from '../topology/names.js';
-import { eventFamily } from '../events/event-table.js';
 import { namespaceView } from './namespaces.js';
+import { advanceGlobalThrough, dropTentativeOnNode, partOf, settleTentativeOnNode } from './log-parts.js';
+import { internLabels, ownerRefOf } from './shared-records.js';
+import { addPod, dropPodsOnNode, finishDeletionIfEmpty, indexPod, ownerOf, podKeysOf, removePod } from './pod-index.js';
+
+export { advanceGlobalThrough, partOf, settleParts, type LogPart } from './log-parts.js';
+export { podKeysOf } from './pod-index.js';
+export { internLabels } from './shared-records.js';
 
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 
@@ -34,42 +38,6 @@ export interface EvolveOptions {
    * passes false; its state is still a function of how far each part is folded (see below).
    */
   readonly inOrder?: boolean;
-}
-
-/** The part of the log an envelope belongs to: 'global' (`g.…`), a slot (`s.<slot>.…`), or unknown. */
-export type LogPart = 'global' | number | undefined;
-
-/**
- * The part of an envelope: the slot its subject names, else (envelopes made in tests) the one its
- * event names. A pod report whose pod the state does not hold has no known slot (no position moves).
- */
-export function partOf(state: State, env: Envelope, slots: number): LogPart {
-  const e = env.event;
-  if (!isSlotFamily(eventFamily(e))) return 'global';
-  const fromSubject = subjectSlot(env.subject);
-  if (fromSubject !== undefined) return fromSubject;
-  switch (e.type) {
-    case 'DaemonSetApplied':
-    case 'DaemonSetDeleted':
-    case 'DaemonSetStatusUpdated':
-      return dsSlot(e.data.namespace, e.data.name, slots);
-    case 'PodCreate':
-    case 'PodDelete':
-    case 'CommandRejected':
-    case 'ClockTicked':
-    case 'ShardAcquired':
-      return e.data.slot;
-    case 'PodStarted':
-    case 'PodReady':
-    case 'PodNotReady':
-    case 'PodFailed':
-    case 'PodSucceeded':
-    case 'PodDeleted':
-    case 'PodDeleteRequested':
-      return state.pods.get(podKey(e.data.namespace, e.data.podName))?.slot;
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -377,65 +345,6 @@ function advance(pos: { seq: number; timeMs: number }, seq: number, t: number): 
   if (t > pos.timeMs) pos.timeMs = t;
 }
 
-/**
- * Every global fact up to `seq` is folded: a tentative pod whose create is that old and whose node
- * is still unknown never existed.
- */
-export function advanceGlobalThrough(state: State, seq: number): void {
-  if (seq > state.globalThrough) state.globalThrough = seq;
-  if (state.tentative.size === 0) return;
-  for (const key of [...state.tentative]) {
-    const pod = state.pods.get(key);
-    if (!pod) {
-      state.tentative.delete(key);
-      continue;
-    }
-    if (pod.createSeq <= state.globalThrough && !state.nodes.has(pod.node)) removePod(state, key, pod);
-  }
-}
-
-function dropTentativeOnNode(state: State, node: string, beforeSeq: number): void {
-  for (const key of [...state.tentative]) {
-    const pod = state.pods.get(key);
-    if (pod && pod.node === node && pod.createSeq < beforeSeq) removePod(state, key, pod);
-  }
-}
-
-function settleTentativeOnNode(state: State, node: string): void {
-  const record = state.nodes.get(node);
-  if (!record) return;
-  for (const key of [...state.tentative]) {
-    const pod = state.pods.get(key);
-    if (pod && pod.node === node && pod.createSeq > record.incarnationSeq) state.tentative.delete(key);
-  }
-}
-
-/**
- * After parts were loaded from snapshots taken at different points: applies the joining rules to
- * every pod once (a pod of an earlier incarnation goes; one whose node is unknown is tentative
- * until the global facts pass its create, and goes if they have).
- */
-export function settleParts(state: State): State {
-  for (const [key, pod] of [...state.pods]) {
-    const node = state.nodes.get(pod.node);
-    if (node) {
-      if (node.incarnationSeq > pod.createSeq) removePod(state, key, pod);
-      else state.tentative.delete(key);
-    } else if (pod.createSeq <= state.globalThrough) {
-      removePod(state, key, pod);
-    } else {
-      state.tentative.add(key);
-    }
-  }
-  for (const ds of state.daemonSets.values()) {
-    for (const [node, seq] of [...ds.rolledOff]) {
-      const record = state.nodes.get(node);
-      if (record ? record.incarnationSeq > seq : seq <= state.globalThrough) ds.rolledOff.delete(node);
-    }
-  }
-  return state;
-}
-
 function applyDaemonSet(
   state: State,
   d: Extract<LogEvent, { type: 'DaemonSetApplied' }>['data'],
@@ -513,32 +422,6 @@ function adoptOrphans(state: State, ds: DsRecord): void {
   }
 }
 
-/** One owner reference object per DaemonSet record, shared by all its pods. */
-const ownerRefs = new WeakMap<DsRecord, { readonly name: string; readonly uid: string }>();
-
-function ownerRefOf(ds: DsRecord): { readonly name: string; readonly uid: string } {
-  let ref = ownerRefs.get(ds);
-  if (!ref) ownerRefs.set(ds, (ref = { name: ds.name, uid: ds.uid }));
-  return ref;
-}
-
-/**
- * Identical label sets (all pods of one revision) share one frozen object. A memo, not state:
- * bounded, and clearing it changes no result.
- */
-const labelSets = new Map<string, Labels>();
-const MAX_LABEL_SETS = 10_000;
-
-export function internLabels(labels: Labels): Labels {
-  const key = JSON.stringify(labels);
-  let shared = labelSets.get(key);
-  if (!shared) {
-    if (labelSets.size >= MAX_LABEL_SETS) labelSets.clear();
-    labelSets.set(key, (shared = Object.freeze({ ...labels })));
-  }
-  return shared;
-}
-
 export const FAILED_DAEMON_POD = 'FailedDaemonPod';
 /** The reason of a PodDelete issued by the rolling update (see DsRecord.rolledOff). */
 export const ROLLING_UPDATE = 'RollingUpdate';
@@ -589,74 +472,6 @@ function reportedPod(
 ): PodRecord | undefined {
   const pod = state.pods.get(podKey(d.namespace, d.podName));
   return pod && pod.uid === d.podUid && pod.node === d.node ? pod : undefined;
-}
-
-export function podKeysOf(state: State, ownerUid: string): PodKey[] {
-  const byNode = state.podsByOwner.get(ownerUid);
-  if (!byNode) return [];
-  const out: PodKey[] = [];
-  for (const keys of byNode.values()) for (const k of keys) out.push(k);
-  return out;
-}
-
-function addPod(state: State, key: PodKey, pod: PodRecord): void {
-  state.pods.set(key, pod);
-  indexPod(state, key, pod);
-}
-
-function indexPod(state: State, key: PodKey, pod: PodRecord): void {
-  if (!pod.owner) return;
-  let byNode = state.podsByOwner.get(pod.owner.uid);
-  if (!byNode) state.podsByOwner.set(pod.owner.uid, (byNode = new Map()));
-  let keys = byNode.get(pod.node);
-  if (!keys) byNode.set(pod.node, (keys = new Set()));
-  keys.add(key);
-}
-
-function removePod(state: State, key: PodKey, pod: PodRecord): void {
-  state.pods.delete(key);
-  if (state.tentative.size > 0) state.tentative.delete(key);
-  if (!pod.owner) return;
-  const byNode = state.podsByOwner.get(pod.owner.uid);
-  const keys = byNode?.get(pod.node);
-  if (!byNode || !keys) return;
-  keys.delete(key);
-  if (keys.size === 0) byNode.delete(pod.node);
-  if (byNode.size === 0) state.podsByOwner.delete(pod.owner.uid);
-  const ds = state.daemonSets.get(dsKey(pod.namespace, pod.owner.name));
-  if (ds && ds.uid === pod.owner.uid) finishDeletionIfEmpty(state, ds);
-}
-
-/**
- * Drops the pods on `node` created before `beforeSeq` (a node that left, or came back as a new
- * incarnation); returns the keys of those created after it (folded early: the global facts were
- * behind). A node that left owes no rollout anything done before it left.
- */
-function dropPodsOnNode(state: State, node: string, beforeSeq: number): PodKey[] {
-  const later: PodKey[] = [];
-  for (const [key, pod] of [...state.pods]) {
-    if (pod.node !== node) continue;
-    if (pod.createSeq < beforeSeq) removePod(state, key, pod);
-    else later.push(key);
-  }
-  for (const ds of state.daemonSets.values()) {
-    const seq = ds.rolledOff.get(node);
-    if (seq !== undefined && seq < beforeSeq) ds.rolledOff.delete(node);
-  }
-  return later;
-}
-
-function ownerOf(state: State, pod: PodRecord): DsRecord | undefined {
-  if (!pod.owner) return undefined;
-  const ds = state.daemonSets.get(dsKey(pod.namespace, pod.owner.name));
-  return ds && ds.uid === pod.owner.uid ? ds : undefined;
-}
-
-/** A DaemonSet being deleted (background or foreground) disappears once its last pod is gone. */
-function finishDeletionIfEmpty(state: State, ds: DsRecord): void {
-  if (!ds.deletion) return;
-  if (state.podsByOwner.has(ds.uid)) return;
-  state.daemonSets.delete(dsKey(ds.namespace, ds.name));
 }
 
 function assertNever(x: never): never {
