@@ -5,6 +5,7 @@
 // reflects. PURE.
 
 import { settleParts } from './evolve.js';
+import { addPod, removePod } from './pod-index.js';
 import type { DsRecord, FailedBackoff, NamespaceRecord, NodeRecord, PodRecord, ShardRecord, State } from './state.js';
 import { initialState } from './state.js';
 
@@ -131,19 +132,9 @@ export function readPartSnapshot(value: unknown): { ok: true; data: PartSnapshot
 
 /** Forgets everything of one slot: its DaemonSets, their pods, its shard, its position. */
 export function dropSlot(state: State, slot: number): void {
+  // The DaemonSets first: removing their pods must not finish a deletion on the way.
   for (const [key, ds] of [...state.daemonSets]) if (ds.slot === slot) state.daemonSets.delete(key);
-  for (const [key, pod] of [...state.pods]) {
-    if (pod.slot !== slot) continue;
-    state.pods.delete(key);
-    state.tentative.delete(key);
-    if (!pod.owner) continue;
-    const byNode = state.podsByOwner.get(pod.owner.uid);
-    const keys = byNode?.get(pod.node);
-    if (!byNode || !keys) continue;
-    keys.delete(key);
-    if (keys.size === 0) byNode.delete(pod.node);
-    if (byNode.size === 0) state.podsByOwner.delete(pod.owner.uid);
-  }
+  for (const [key, pod] of [...state.pods]) if (pod.slot === slot) removePod(state, key, pod);
   state.shards.delete(slot);
   state.slotParts.delete(slot);
 }
@@ -176,16 +167,7 @@ export function applyPartSnapshot(state: State, d: PartSnapshot): State {
       rolledOff: new Map(ds.rolledOff),
     });
   }
-  for (const pod of d.pods ?? []) {
-    const key = `${pod.namespace}/${pod.name}`;
-    state.pods.set(key, { ...pod });
-    if (!pod.owner) continue;
-    let byNode = state.podsByOwner.get(pod.owner.uid);
-    if (!byNode) state.podsByOwner.set(pod.owner.uid, (byNode = new Map()));
-    let keys = byNode.get(pod.node);
-    if (!keys) byNode.set(pod.node, (keys = new Set()));
-    keys.add(key);
-  }
+  for (const pod of d.pods ?? []) addPod(state, `${pod.namespace}/${pod.name}`, { ...pod });
   for (const key of d.tentative ?? []) state.tentative.add(key);
   if (d.shard) state.shards.set(slot, { ...d.shard });
   if (d.seq > 0 || d.timeMs > 0) state.slotParts.set(slot, { seq: d.seq, timeMs: d.timeMs });
