@@ -74,7 +74,7 @@ export async function loadPartSnapshot(
   if (!store) return { found: false, reason: 'no snapshot store yet' };
   let blob: Uint8Array | null;
   try {
-    blob = await store.getBlob(snapshotObjectName(part));
+    blob = await readBlob(store, snapshotObjectName(part));
   } catch (err) {
     return { found: false, reason: `snapshot unreadable: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -89,6 +89,28 @@ export async function loadPartSnapshot(
   if (r.data.seq > log.lastSeq) return { found: false, reason: `snapshot at ${r.data.seq} is ahead of the log (last ${log.lastSeq})` };
   if (r.data.slots !== slots) return { found: false, reason: `snapshot folded with ${r.data.slots} slots, topology has ${slots}` };
   return { found: true, data: r.data, bytes: blob.length };
+}
+
+/** A read of a snapshot object that takes longer than this is given up (and tried once more). */
+const SNAPSHOT_READ_TIMEOUT_MS = 5_000;
+
+/**
+ * Reads an object whole. A read that races a rewrite of the same object (its owner snapshots a
+ * slot just before handing it over) can wait for ever for chunks the writer has already purged:
+ * such a read is given up after SNAPSHOT_READ_TIMEOUT_MS and tried once more, then the part is
+ * read from the log instead. (Seen in the sharding e2e: dsctl get shards hung one run in three.)
+ */
+async function readBlob(store: ObjectStore, name: string): Promise<Uint8Array | null> {
+  for (let attempt = 1; ; attempt++) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), SNAPSHOT_READ_TIMEOUT_MS);
+      timer.unref();
+    });
+    const r = await Promise.race([store.getBlob(name), timeout]).finally(() => clearTimeout(timer));
+    if (r !== 'timeout') return r;
+    if (attempt >= 2) throw new Error(`reading ${name} timed out twice (${SNAPSHOT_READ_TIMEOUT_MS} ms each): it is being rewritten`);
+  }
 }
 
 /**
