@@ -27,6 +27,7 @@ import type { Envelope, LogEvent } from '../events/types.js';
 import { HEADER_TIME, LOG_STREAM } from '../topology/names.js';
 import { parseTimeHeader } from '../topology/legacy-layout.js';
 import { checkAuthor } from './authorship.js';
+import { lastSeqOn } from './subject-reads.js';
 
 export interface LogReaderOptions {
   readonly nc: NatsConnection;
@@ -249,7 +250,7 @@ export async function openLogReader(opts: LogReaderOptions): Promise<LogReader> 
         const info = await consumer.info().catch(() => undefined);
         if (info && gen === generation && info.num_pending === 0 && info.delivered.consumer_seq <= delivered) markCaughtUp();
         if (caught || gen !== generation) return;
-        const lastStored = await lastSeqUnder(jsm, opts.filter!).catch(() => undefined);
+        const lastStored = await lastSeqOn(jsm, opts.filter!).catch(() => undefined);
         if (lastStored !== undefined && gen === generation && last >= lastStored) markCaughtUp();
       };
       await check();
@@ -318,16 +319,6 @@ async function lastSeqOf(jsm: JetStreamManager): Promise<number> {
   let seq = detailed.last_seq;
   while (seq >= detailed.first_seq && deleted.has(seq)) seq--;
   return Math.max(seq, detailed.first_seq - 1);
-}
-
-/** The sequence of the last message stored under `filter` (0: none), by a direct get. */
-async function lastSeqUnder(jsm: JetStreamManager, filter: string): Promise<number> {
-  try {
-    return (await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: filter }))?.seq ?? 0;
-  } catch (err) {
-    if (/no message found|not found|404/i.test(err instanceof Error ? err.message : String(err))) return 0;
-    throw err;
-  }
 }
 
 /** JetStream errors that no retry will cure: the stream is missing, or we may not do this. */

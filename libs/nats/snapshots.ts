@@ -11,7 +11,7 @@ import { settleParts } from '../core/evolve.js';
 import { applyPartSnapshot, readPartSnapshot, toPartSnapshots, type PartSnapshot, type SnapshotPart } from '../core/snapshot.js';
 import { initialState, type State } from '../core/state.js';
 import { GLOBAL_FILTER, LOG_STREAM, SNAPSHOT_BUCKET, slotFilter, snapshotObjectName } from '../topology/names.js';
-import { managerOf } from './subject-reads.js';
+import { lastSeqOn, managerOf } from './subject-reads.js';
 
 async function bucket(nc: NatsConnection, create: boolean): Promise<ObjectStore | undefined> {
   const objm = new Objm(nc);
@@ -116,15 +116,10 @@ async function readBlob(store: ObjectStore, name: string): Promise<Uint8Array | 
 /**
  * The sequence of the last message of one part of the log (0: none), read with a direct get by
  * subject: a part whose snapshot holds its last message is complete up to the end of the log.
+ * Other errors are thrown: taking one for "no message" would skip a part's events.
  */
 export async function lastSeqOfPart(nc: NatsConnection, part: SnapshotPart): Promise<number> {
-  const jsm = await managerOf(nc);
-  try {
-    const m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: part === 'global' ? GLOBAL_FILTER : slotFilter(part) });
-    return m?.seq ?? 0;
-  } catch {
-    return 0; // no message on it (the server answers 404)
-  }
+  return lastSeqOn(await managerOf(nc), part === 'global' ? GLOBAL_FILTER : slotFilter(part));
 }
 
 export type SnapshotLookup =
@@ -158,8 +153,10 @@ export async function loadSnapshot(nc: NatsConnection, slots: number): Promise<S
   let bytes = 0;
   let parts = 0;
   let from = log.lastSeq;
+  let globalLast = 0;
   for (const { part, lookup } of found) {
     const last = await lastSeqOfPart(nc, part);
+    if (part === 'global') globalLast = last;
     let through: number;
     if (lookup.found) {
       applyPartSnapshot(state, lookup.data);
@@ -173,6 +170,6 @@ export async function loadSnapshot(nc: NatsConnection, slots: number): Promise<S
   }
   if (from === 0) return { found: false, reason: 'a slot with events has no snapshot yet' };
   settleParts(state);
-  if (from > state.globalThrough && (await lastSeqOfPart(nc, 'global')) <= state.global.seq) state.globalThrough = from;
+  if (from > state.globalThrough && globalLast <= state.global.seq) state.globalThrough = from;
   return { found: true, state, data: { seq: from, lastTimeMs: state.lastTimeMs }, bytes, parts };
 }

@@ -25,15 +25,24 @@ export interface LastOnSubject {
   readonly msgId?: string;
 }
 
-/** The last message of `subject` on the log, decoded. */
-export async function lastOnSubject(jsm: JetStreamManager, subject: string): Promise<LastOnSubject> {
-  let m;
+/** The last message on the log under `subject` (a filter with wildcards too), undefined when there is none. */
+async function lastMessageOn(jsm: JetStreamManager, subject: string) {
   try {
-    m = await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject });
+    return (await jsm.streams.getMessage(LOG_STREAM, { last_by_subj: subject })) ?? undefined;
   } catch (err) {
-    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return { seq: 0, event: undefined };
+    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return undefined;
     throw err;
   }
+}
+
+/** The sequence of the last message on the log under `subject` (a filter with wildcards too); 0 when there is none. */
+export async function lastSeqOn(jsm: JetStreamManager, subject: string): Promise<number> {
+  return (await lastMessageOn(jsm, subject))?.seq ?? 0;
+}
+
+/** The last message of `subject` on the log, decoded. */
+export async function lastOnSubject(jsm: JetStreamManager, subject: string): Promise<LastOnSubject> {
+  const m = await lastMessageOn(jsm, subject);
   if (!m) return { seq: 0, event: undefined };
   const msgId = m.header?.get('Nats-Msg-Id') || undefined;
   const id = msgId !== undefined ? { msgId } : {};
